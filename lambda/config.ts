@@ -1,0 +1,199 @@
+/**
+ * The authorizer's configuration: read from the environment once per container (cold start), validated, frozen.
+ * A bad value fails with the setting's name. The README's settings table documents each variable.
+ */
+import { readFileSync } from 'node:fs';
+import { KEY_PREFIX_PATTERN } from './api-key-format';
+import { integer, json, optionalString, requiredString, type Env } from './env';
+import { ConfigurationError } from './errors';
+import { compileManifest, type CompiledManifest } from './route-manifest';
+
+export type ScopeClaim = 'scope' | 'scp';
+
+/** A generic OAuth 2.0 / OIDC issuer. */
+export interface OidcIssuerConfig {
+  readonly kind: 'oidc';
+  readonly issuer: string;
+  /** Accepted `aud` values; null (explicit) skips the audience check. */
+  readonly audience: readonly string[] | null;
+  readonly jwksUri: string;
+  readonly scopeClaim: ScopeClaim;
+}
+
+/** An Amazon Cognito user pool (issuer and JWKS URI derived from the pool id). */
+export interface CognitoIssuerConfig {
+  readonly kind: 'cognito';
+  readonly issuer: string;
+  readonly userPoolId: string;
+  /** Accepted app client ids (`client_id` of access tokens, `aud` of id tokens); null skips the check. */
+  readonly clientIds: readonly string[] | null;
+  readonly tokenUse: 'access' | 'id';
+  readonly jwksUri: string;
+  readonly scopeClaim: ScopeClaim;
+}
+
+export type IssuerConfig = OidcIssuerConfig | CognitoIssuerConfig;
+
+export interface AuthorizerConfig {
+  readonly manifest: CompiledManifest;
+  readonly issuers: readonly IssuerConfig[];
+  readonly keyTableName?: string;
+  readonly apiKeyPrefix: string;
+  readonly keyCacheTtlSeconds: number;
+  readonly keyNegativeCacheTtlSeconds: number;
+  readonly keyCacheMaxEntries: number;
+  readonly lastUsedIntervalSeconds: number;
+  readonly defaultUsageIdentifierKey?: string;
+  readonly defaultPlan?: string;
+  readonly clockSkewSeconds: number;
+  readonly maxTokenLifetimeSeconds?: number;
+  readonly jwksTimeoutMs: number;
+  readonly jwksMaxBytes: number;
+  readonly jwksRefetchIntervalSeconds: number;
+  readonly jwksMaxAgeSeconds: number;
+  /** Extra trusted CA certificates (PEM) for JWKS fetches: the local issuer's self-signed CA. */
+  readonly jwksExtraCa?: string;
+  readonly verifiedTokenCacheTtlSeconds: number;
+  readonly verifiedTokenCacheMaxEntries: number;
+  readonly dynamoDbTimeoutMs: number;
+  readonly dynamoDbConnectTimeoutMs: number;
+  readonly dynamoDbMaxAttempts: number;
+}
+
+const COGNITO_POOL_ID = /^(?<region>[a-z]{2}(?:-[a-z]+)+-\d)_[A-Za-z0-9]+$/;
+
+function httpsUrl(setting: string, value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new ConfigurationError(setting, `${what} must be a string`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError(setting, `${what} is not a URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'https:') throw new ConfigurationError(setting, `${what} must use https: ${value}`);
+  return value;
+}
+
+function stringList(setting: string, value: unknown, what: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((entry) => typeof entry !== 'string' || entry === '')) {
+    throw new ConfigurationError(setting, `${what} must be a non-empty string or array of non-empty strings`);
+  }
+  return list as string[];
+}
+
+function scopeClaim(setting: string, value: unknown, where: string): ScopeClaim {
+  if (value === undefined) return 'scope';
+  if (value === 'scope' || value === 'scp') return value;
+  throw new ConfigurationError(setting, `${where}.scopeClaim must be "scope" or "scp"`);
+}
+
+const OIDC_FIELDS = new Set(['issuer', 'audience', 'jwksUri', 'scopeClaim']);
+const COGNITO_FIELDS = new Set(['cognitoUserPoolId', 'clientIds', 'tokenUse', 'scopeClaim']);
+
+export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerConfig[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ConfigurationError(setting, 'must be a JSON array of issuer objects');
+  const issuers = value.map((entry: unknown, index): IssuerConfig => {
+    const where = `[${index}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      throw new ConfigurationError(setting, `${where} must be an object`);
+    }
+    const spec = entry as Record<string, unknown>;
+    const cognito = spec.cognitoUserPoolId !== undefined;
+    const allowed = cognito ? COGNITO_FIELDS : OIDC_FIELDS;
+    const unknown = Object.keys(spec).filter((key) => !allowed.has(key));
+    if (unknown.length > 0) throw new ConfigurationError(setting, `${where} has unknown field(s): ${unknown.join(', ')}`);
+    if (cognito) {
+      const poolId = spec.cognitoUserPoolId;
+      const match = typeof poolId === 'string' ? COGNITO_POOL_ID.exec(poolId) : null;
+      if (!match) throw new ConfigurationError(setting, `${where}.cognitoUserPoolId is not a user pool id: ${JSON.stringify(poolId)}`);
+      const tokenUse = spec.tokenUse ?? 'access';
+      if (tokenUse !== 'access' && tokenUse !== 'id') {
+        throw new ConfigurationError(setting, `${where}.tokenUse must be "access" or "id"`);
+      }
+      const issuer = `https://cognito-idp.${match.groups!.region}.amazonaws.com/${poolId}`;
+      return Object.freeze({
+        kind: 'cognito',
+        issuer,
+        userPoolId: poolId as string,
+        clientIds: spec.clientIds === null ? null : Object.freeze(stringList(setting, spec.clientIds, `${where}.clientIds`)),
+        tokenUse,
+        jwksUri: `${issuer}/.well-known/jwks.json`,
+        scopeClaim: scopeClaim(setting, spec.scopeClaim, where),
+      });
+    }
+    const issuer = httpsUrl(setting, spec.issuer, `${where}.issuer`);
+    if (spec.audience === undefined) {
+      throw new ConfigurationError(setting, `${where}.audience is required (null, explicitly, to skip the check)`);
+    }
+    return Object.freeze({
+      kind: 'oidc',
+      issuer,
+      audience: spec.audience === null ? null : Object.freeze(stringList(setting, spec.audience, `${where}.audience`)),
+      jwksUri: httpsUrl(
+        setting,
+        spec.jwksUri ?? `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+        `${where}.jwksUri`,
+      ),
+      scopeClaim: scopeClaim(setting, spec.scopeClaim, where),
+    });
+  });
+  const seen = new Set<string>();
+  for (const issuer of issuers) {
+    if (seen.has(issuer.issuer)) throw new ConfigurationError(setting, `issuer ${issuer.issuer} is listed twice`);
+    seen.add(issuer.issuer);
+  }
+  return issuers;
+}
+
+/** Reads and validates every setting. Throws {@link ConfigurationError} naming the first bad one. */
+export function loadConfig(env: Env): AuthorizerConfig {
+  const manifest = compileManifest(json(env, 'ROUTE_MANIFEST') ?? requiredString(env, 'ROUTE_MANIFEST'));
+  const issuers = parseIssuers(json(env, 'JWT_ISSUERS'));
+  const apiKeyPrefix = optionalString(env, 'API_KEY_PREFIX') ?? 'ptc_live_';
+  if (!KEY_PREFIX_PATTERN.test(apiKeyPrefix)) {
+    throw new ConfigurationError('API_KEY_PREFIX', `must look like "<product>_<environment>_" (e.g. ptc_live_), got ${JSON.stringify(apiKeyPrefix)}`);
+  }
+  const maxTokenLifetimeSeconds = integer(env, 'MAX_TOKEN_LIFETIME', { default: 0, min: 0, max: 31_536_000 });
+  const extraCaFile = optionalString(env, 'JWKS_EXTRA_CA_FILE');
+  let jwksExtraCa: string | undefined;
+  if (extraCaFile !== undefined) {
+    try {
+      jwksExtraCa = readFileSync(extraCaFile, 'utf8');
+    } catch {
+      throw new ConfigurationError('JWKS_EXTRA_CA_FILE', `cannot read ${extraCaFile}`);
+    }
+    if (!jwksExtraCa.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConfigurationError('JWKS_EXTRA_CA_FILE', `${extraCaFile} holds no PEM certificate`);
+    }
+  }
+  const config: AuthorizerConfig = {
+    manifest,
+    issuers: Object.freeze(issuers),
+    keyTableName: optionalString(env, 'KEY_TABLE_NAME'),
+    apiKeyPrefix,
+    keyCacheTtlSeconds: integer(env, 'KEY_CACHE_TTL', { default: 30, min: 0, max: 3600 }),
+    keyNegativeCacheTtlSeconds: integer(env, 'KEY_NEGATIVE_CACHE_TTL', { default: 5, min: 0, max: 3600 }),
+    keyCacheMaxEntries: integer(env, 'KEY_CACHE_MAX_ENTRIES', { default: 10_000, min: 1, max: 1_000_000 }),
+    lastUsedIntervalSeconds: integer(env, 'LAST_USED_INTERVAL', { default: 300, min: 1, max: 86_400 }),
+    defaultUsageIdentifierKey: optionalString(env, 'DEFAULT_USAGE_IDENTIFIER_KEY'),
+    defaultPlan: optionalString(env, 'DEFAULT_PLAN'),
+    clockSkewSeconds: integer(env, 'CLOCK_SKEW', { default: 30, min: 0, max: 300 }),
+    maxTokenLifetimeSeconds: maxTokenLifetimeSeconds === 0 ? undefined : maxTokenLifetimeSeconds,
+    jwksTimeoutMs: integer(env, 'JWKS_TIMEOUT_MS', { default: 2000, min: 100, max: 20_000 }),
+    jwksMaxBytes: integer(env, 'JWKS_MAX_BYTES', { default: 131_072, min: 1024, max: 4_194_304 }),
+    jwksRefetchIntervalSeconds: integer(env, 'JWKS_REFETCH_INTERVAL', { default: 10, min: 1, max: 3600 }),
+    jwksMaxAgeSeconds: integer(env, 'JWKS_MAX_AGE', { default: 3600, min: 60, max: 604_800 }),
+    jwksExtraCa,
+    verifiedTokenCacheTtlSeconds: integer(env, 'VERIFIED_TOKEN_CACHE_TTL', { default: 60, min: 0, max: 3600 }),
+    verifiedTokenCacheMaxEntries: integer(env, 'VERIFIED_TOKEN_CACHE_MAX_ENTRIES', { default: 2000, min: 1, max: 1_000_000 }),
+    dynamoDbTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', { default: 1000, min: 50, max: 20_000 }),
+    dynamoDbConnectTimeoutMs: integer(env, 'DYNAMODB_CONNECT_TIMEOUT_MS', { default: 500, min: 50, max: 20_000 }),
+    dynamoDbMaxAttempts: integer(env, 'DYNAMODB_MAX_ATTEMPTS', { default: 2, min: 1, max: 5 }),
+  };
+  if (config.issuers.length === 0 && config.keyTableName === undefined) {
+    throw new ConfigurationError('JWT_ISSUERS', 'configure at least one issuer, or KEY_TABLE_NAME for API keys');
+  }
+  return Object.freeze(config);
+}

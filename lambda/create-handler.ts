@@ -1,0 +1,152 @@
+/**
+ * Wires the authorizer from its configuration: the collaborators are built once per container and reused by every
+ * invocation (JWKS, key and token caches survive across requests). The handler only adapts the API Gateway event
+ * and the result; `authorize` decides.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { ApiKeyAuthenticator } from './api-key-authenticator';
+import { authorize, createPolicyMemo, type AuthorizerDependencies } from './authorize';
+import { ClientBindingResolver } from './client-bindings';
+import type { AuthorizerConfig } from './config';
+import { recordDecision } from './decision-log';
+import { DynamoDbKeyStore, errorName, type KeyStore } from './dynamodb-key-store';
+import { CredentialRejectedError, DependencyFaultError } from './errors';
+import { HardenedJwksCache } from './jwks-cache';
+import { createJwksFetcher } from './jwks-fetcher';
+import { JwtAuthenticator } from './jwt-authenticator';
+
+/** The message API Gateway maps to 401. Any other error becomes a 500. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+export interface HandlerOverrides {
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly nowMs?: () => number;
+  /** Defaults to DynamoDB through the SDK. */
+  readonly keyStore?: KeyStore;
+}
+
+export interface AuthorizerHandler {
+  readonly handler: (event: APIGatewayRequestAuthorizerEvent, context?: { awsRequestId?: string }) => Promise<APIGatewayAuthorizerResult>;
+  readonly deps: AuthorizerDependencies;
+}
+
+export function createAuthorizerHandler(config: AuthorizerConfig, overrides: HandlerOverrides = {}): AuthorizerHandler {
+  const nowMs = overrides.nowMs ?? Date.now;
+  const logger = overrides.logger ?? new Logger({ serviceName: 'portcullis-authorizer' });
+  const metrics =
+    overrides.metrics ??
+    new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Portcullis', serviceName: 'portcullis-authorizer' });
+
+  const keyStore =
+    overrides.keyStore ??
+    (config.keyTableName === undefined
+      ? undefined
+      : new DynamoDbKeyStore({
+          tableName: config.keyTableName,
+          requestTimeoutMs: config.dynamoDbTimeoutMs,
+          connectTimeoutMs: config.dynamoDbConnectTimeoutMs,
+          maxAttempts: config.dynamoDbMaxAttempts,
+        }));
+
+  const jwt =
+    config.issuers.length === 0
+      ? undefined
+      : new JwtAuthenticator({
+          issuers: config.issuers,
+          jwksCache: new HardenedJwksCache({
+            fetchDocument: createJwksFetcher({
+              timeoutMs: config.jwksTimeoutMs,
+              maxBytes: config.jwksMaxBytes,
+              extraCa: config.jwksExtraCa,
+            }),
+            refetchIntervalMs: config.jwksRefetchIntervalSeconds * 1000,
+            maxAgeMs: config.jwksMaxAgeSeconds * 1000,
+            nowMs,
+            onBackgroundError: (error) => logger.warn('JWKS background refresh failed', { error: errorName(error) }),
+          }),
+          clockSkewSeconds: config.clockSkewSeconds,
+          maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
+          verifiedTokenCacheTtlMs: config.verifiedTokenCacheTtlSeconds * 1000,
+          verifiedTokenCacheMaxEntries: config.verifiedTokenCacheMaxEntries,
+          nowMs,
+        });
+
+  const apiKeys =
+    keyStore === undefined
+      ? undefined
+      : new ApiKeyAuthenticator({
+          store: keyStore,
+          keyPrefix: config.apiKeyPrefix,
+          cacheTtlMs: config.keyCacheTtlSeconds * 1000,
+          negativeCacheTtlMs: config.keyNegativeCacheTtlSeconds * 1000,
+          cacheMaxEntries: config.keyCacheMaxEntries,
+          lastUsedIntervalSeconds: config.lastUsedIntervalSeconds,
+          nowMs,
+          onLastUsedError: (error, keyId) => logger.warn('last-used update failed', { keyId, error: errorName(error) }),
+        });
+
+  const deps: AuthorizerDependencies = {
+    manifest: config.manifest,
+    jwt,
+    apiKeys,
+    clientBindings: new ClientBindingResolver({
+      store: keyStore,
+      defaultBinding: { plan: config.defaultPlan, usageIdentifierKey: config.defaultUsageIdentifierKey },
+      cacheTtlMs: config.keyCacheTtlSeconds * 1000,
+      negativeCacheTtlMs: config.keyNegativeCacheTtlSeconds * 1000,
+      cacheMaxEntries: config.keyCacheMaxEntries,
+      nowMs,
+    }),
+    policyMemo: createPolicyMemo(),
+  };
+
+  const handler = async (
+    event: APIGatewayRequestAuthorizerEvent,
+    context?: { awsRequestId?: string },
+  ): Promise<APIGatewayAuthorizerResult> => {
+    const started = performance.now();
+    const base = {
+      method: String(event?.httpMethod ?? ''),
+      route: `${event?.httpMethod ?? ''} ${event?.resource ?? ''}`,
+      requestId: context?.awsRequestId,
+    };
+    const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
+    try {
+      const decision = await authorize(
+        {
+          methodArn: event.methodArn,
+          httpMethod: event.httpMethod,
+          resource: event.resource,
+          headers: event.headers,
+          multiValueHeaders: event.multiValueHeaders,
+        },
+        deps,
+      );
+      recordDecision(logger, metrics, {
+        ...base,
+        decision: decision.effect === 'Allow' ? 'allow' : 'deny',
+        reason: decision.reason,
+        authMethod: decision.authMethod,
+        principal: decision.principalId,
+        keyId: decision.keyId,
+        cacheHit: decision.cacheHit,
+        latencyMs: latency(),
+      });
+      return decision.result;
+    } catch (error) {
+      if (error instanceof CredentialRejectedError) {
+        recordDecision(logger, metrics, { ...base, decision: 'unauthorized', reason: error.code, latencyMs: latency() });
+        throw new Error(UNAUTHORIZED);
+      }
+      const code = error instanceof DependencyFaultError ? error.code : 'internal_error';
+      recordDecision(logger, metrics, { ...base, decision: 'error', reason: code, latencyMs: latency() });
+      // Anything but "Unauthorized" makes API Gateway answer 500 and cache nothing.
+      throw new Error(`Authorizer could not decide (${code})`);
+    }
+  };
+
+  return { handler, deps };
+}

@@ -1,0 +1,92 @@
+/**
+ * Extracts the one credential a request carries in its `Authorization` header(s). Anything ambiguous or malformed
+ * is refused (401) before any verification work. Credentials in the query string are never read.
+ */
+import { CredentialRejectedError } from './errors';
+
+export type Credential =
+  | { readonly kind: 'jwt'; readonly token: string }
+  | { readonly kind: 'apiKey'; readonly key: string; readonly claimedKeyId?: string };
+
+export type HeaderMap = Readonly<Record<string, string | undefined>> | null | undefined;
+export type MultiValueHeaderMap = Readonly<Record<string, readonly string[] | undefined>> | null | undefined;
+
+/** Longest accepted Authorization value. Real access tokens are a few KB at most. */
+export const MAX_AUTHORIZATION_LENGTH = 8192;
+
+const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+const SCHEME_AND_VALUE = /^([A-Za-z][A-Za-z0-9-]*) +([^ ]+)$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+function reject(code: 'missing_credential' | 'ambiguous_credential' | 'malformed_header' | 'unsupported_scheme', message: string): never {
+  throw new CredentialRejectedError(code, message);
+}
+
+/** All values of the Authorization header, from both maps API Gateway fills, whatever their casing. */
+export function authorizationValues(headers: HeaderMap, multiValueHeaders: MultiValueHeaderMap): string[] {
+  const multi: string[] = [];
+  if (multiValueHeaders) {
+    for (const name of Object.keys(multiValueHeaders)) {
+      if (name.toLowerCase() !== 'authorization') continue;
+      const values = multiValueHeaders[name];
+      if (Array.isArray(values)) multi.push(...values);
+    }
+  }
+  const single: string[] = [];
+  if (headers) {
+    for (const name of Object.keys(headers)) {
+      if (name.toLowerCase() !== 'authorization') continue;
+      const value = headers[name];
+      if (typeof value === 'string') single.push(value);
+    }
+  }
+  if (multi.length === 0) return single;
+  // `headers` holds the last of the multi values; a single value that the multi map lacks is a second credential.
+  return single.every((value) => multi.includes(value)) ? multi : [...multi, ...single];
+}
+
+function decodeBasic(encoded: string): { keyId: string; key: string } {
+  if (!BASE64.test(encoded) || encoded.length % 4 !== 0) {
+    reject('malformed_header', 'Basic credentials are not valid base64');
+  }
+  const bytes = Buffer.from(encoded, 'base64');
+  // Refuse non-canonical encodings, so that one credential has exactly one spelling.
+  if (bytes.toString('base64') !== encoded) reject('malformed_header', 'Basic credentials are not canonical base64');
+  const decoded = bytes.toString('latin1');
+  if (!PRINTABLE_ASCII.test(decoded)) reject('malformed_header', 'Basic credentials contain non-printable characters');
+  const colon = decoded.indexOf(':');
+  const keyId = colon > 0 ? decoded.slice(0, colon) : '';
+  const key = colon > 0 ? decoded.slice(colon + 1) : '';
+  if (!keyId || !key) reject('malformed_header', 'Basic credentials must be keyId:key');
+  return { keyId, key };
+}
+
+/** Parses the request's credential, or throws {@link CredentialRejectedError}. */
+export function extractCredential(headers: HeaderMap, multiValueHeaders: MultiValueHeaderMap): Credential {
+  const values = authorizationValues(headers, multiValueHeaders);
+  if (values.length === 0) reject('missing_credential', 'No Authorization header');
+  if (values.length > 1) reject('ambiguous_credential', 'More than one Authorization header');
+  const value = values[0]!;
+  if (value.length === 0 || value.length > MAX_AUTHORIZATION_LENGTH) {
+    reject('malformed_header', 'Authorization header is empty or too long');
+  }
+  if (!PRINTABLE_ASCII.test(value)) {
+    reject('malformed_header', 'Authorization header contains control or non-ASCII characters');
+  }
+  const match = SCHEME_AND_VALUE.exec(value.trim());
+  if (!match) reject('malformed_header', 'Authorization header is not "<scheme> <credentials>"');
+  const scheme = match[1]!.toLowerCase();
+  const credentials = match[2]!;
+  switch (scheme) {
+    case 'bearer':
+      return { kind: 'jwt', token: credentials };
+    case 'apikey':
+      return { kind: 'apiKey', key: credentials };
+    case 'basic': {
+      const { keyId, key } = decodeBasic(credentials);
+      return { kind: 'apiKey', key, claimedKeyId: keyId };
+    }
+    default:
+      return reject('unsupported_scheme', 'Authorization scheme is not Bearer, ApiKey or Basic');
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The authorizer's error hierarchy. Callers branch on the class and its stable `code`, never on message text.
+ *
+ * - {@link CredentialRejectedError}: the caller's credential is missing, malformed or not valid -> gateway 401.
+ * - {@link DependencyFaultError}: we could not decide (DynamoDB, JWKS down, slow or throttling) -> gateway 500.
+ * - {@link ConfigurationError}: a setting is missing or invalid; raised at cold start.
+ *
+ * Messages never contain a credential: they name the reason, not the value.
+ */
+
+/** Why a credential was refused (401). Stable: they appear in logs, metrics and tests. */
+export type RejectionCode =
+  | 'missing_credential'
+  | 'ambiguous_credential'
+  | 'malformed_header'
+  | 'unsupported_scheme'
+  | 'malformed_token'
+  | 'unsupported_algorithm'
+  | 'crit_header'
+  | 'invalid_signature'
+  | 'unknown_issuer'
+  | 'unknown_kid'
+  | 'invalid_claims'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_issued_in_future'
+  | 'token_lifetime_exceeded'
+  | 'malformed_api_key'
+  | 'unknown_api_key'
+  | 'api_key_id_mismatch'
+  | 'api_key_revoked'
+  | 'api_key_expired'
+  | 'api_key_not_yet_active'
+  | 'malformed_key_record';
+
+/** Why the authorizer could not decide (500). */
+export type FaultCode = 'key_store_unavailable' | 'jwks_unavailable' | 'internal_error';
+
+export class CredentialRejectedError extends Error {
+  public readonly code: RejectionCode;
+
+  constructor(code: RejectionCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CredentialRejectedError';
+    this.code = code;
+  }
+}
+
+export class DependencyFaultError extends Error {
+  public readonly code: FaultCode;
+
+  constructor(code: FaultCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DependencyFaultError';
+    this.code = code;
+  }
+}
+
+export class ConfigurationError extends Error {
+  /** The setting (environment variable or prop) at fault. */
+  public readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigurationError';
+    this.setting = setting;
+  }
+}

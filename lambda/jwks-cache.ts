@@ -1,0 +1,185 @@
+/**
+ * A JWKS cache for aws-jwt-verify that closes the library's gaps:
+ * - a response is accepted only if it parses, is a JWKS, and holds at least one usable signing key; anything else
+ *   (HTML, `{"keys":[]}`, garbage, oversize) keeps the good keys already cached and is reported as a fault;
+ * - at most one fetch per JWKS URI per refetch interval, whatever the trigger (unknown kids, failures), and
+ *   concurrent callers share one fetch;
+ * - keys older than the maximum age are refreshed in the background while still serving (a key the issuer removed
+ *   stops verifying within that age).
+ *
+ * An unknown kid right after a successful fetch is the caller's problem (401); an unknown kid when the issuer
+ * cannot be reached is ours (500).
+ */
+import type { JwksCache } from 'aws-jwt-verify/jwk';
+import type { Jwk, Jwks, JwkWithKid } from 'aws-jwt-verify/jwk';
+import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
+import { JwksNotAvailableInCacheError, KidNotFoundInJwksError, JwtWithoutValidKidError } from 'aws-jwt-verify/error';
+import { DependencyFaultError } from './errors';
+import type { JwksDocumentFetcher } from './jwks-fetcher';
+
+export interface HardenedJwksCacheOptions {
+  readonly fetchDocument: JwksDocumentFetcher;
+  readonly refetchIntervalMs: number;
+  readonly maxAgeMs: number;
+  readonly nowMs: () => number;
+  /** Told about failed background refreshes (the request that triggered one is not affected). */
+  readonly onBackgroundError?: (error: unknown, jwksUri: string) => void;
+}
+
+/** Largest number of keys taken from one JWKS: bounds memory and lookup time. */
+export const MAX_JWKS_KEYS = 100;
+
+interface UriState {
+  keys?: Map<string, JwkWithKid>;
+  jwks?: Jwks;
+  fetchedAtMs: number;
+  lastAttemptMs?: number;
+  lastAttemptFailed: boolean;
+  inFlight?: Promise<void>;
+}
+
+function isUsableSigningKey(value: unknown): value is JwkWithKid {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const jwk = value as Record<string, unknown>;
+  if (typeof jwk.kid !== 'string' || jwk.kid === '') return false;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+  for (const field of ['alg', 'n', 'e', 'x', 'y', 'crv', 'use'] as const) {
+    if (field in jwk && typeof jwk[field] !== 'string') return false;
+  }
+  switch (jwk.kty) {
+    case 'RSA':
+      return typeof jwk.n === 'string' && typeof jwk.e === 'string';
+    case 'EC':
+      return typeof jwk.crv === 'string' && typeof jwk.x === 'string' && typeof jwk.y === 'string';
+    case 'OKP':
+      return typeof jwk.crv === 'string' && typeof jwk.x === 'string';
+    default:
+      return false;
+  }
+}
+
+/** Parses a fetched document into usable signing keys by kid, or throws a fault explaining why it is unusable. */
+export function parseJwksDocument(body: Buffer): Map<string, JwkWithKid> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body), (key, value: unknown) =>
+      key === '__proto__' || key === 'constructor' ? undefined : value,
+    );
+  } catch {
+    throw new DependencyFaultError('jwks_unavailable', 'JWKS response is not JSON');
+  }
+  const keys = (parsed as { keys?: unknown } | null)?.keys;
+  if (typeof parsed !== 'object' || parsed === null || !Array.isArray(keys)) {
+    throw new DependencyFaultError('jwks_unavailable', 'JWKS response has no "keys" array');
+  }
+  const usable = new Map<string, JwkWithKid>();
+  const duplicated = new Set<string>();
+  for (const key of keys.slice(0, MAX_JWKS_KEYS)) {
+    if (!isUsableSigningKey(key)) continue;
+    if (usable.has(key.kid)) duplicated.add(key.kid);
+    usable.set(key.kid, key);
+  }
+  // A kid listed twice is ambiguous: keep neither copy.
+  for (const kid of duplicated) usable.delete(kid);
+  if (usable.size === 0) throw new DependencyFaultError('jwks_unavailable', 'JWKS response holds no usable signing key');
+  return usable;
+}
+
+export class HardenedJwksCache implements JwksCache {
+  private readonly states = new Map<string, UriState>();
+
+  constructor(private readonly options: HardenedJwksCacheOptions) {}
+
+  private state(jwksUri: string): UriState {
+    let state = this.states.get(jwksUri);
+    if (!state) {
+      state = { fetchedAtMs: 0, lastAttemptFailed: false };
+      this.states.set(jwksUri, state);
+    }
+    return state;
+  }
+
+  private refresh(jwksUri: string): Promise<void> {
+    const state = this.state(jwksUri);
+    if (state.inFlight) return state.inFlight;
+    state.lastAttemptMs = this.options.nowMs();
+    state.inFlight = this.options
+      .fetchDocument(jwksUri)
+      .then((body) => {
+        const keys = parseJwksDocument(body);
+        state.keys = keys;
+        state.jwks = { keys: [...keys.values()] };
+        state.fetchedAtMs = this.options.nowMs();
+        state.lastAttemptFailed = false;
+      })
+      .catch((error: unknown) => {
+        state.lastAttemptFailed = true;
+        throw error instanceof DependencyFaultError
+          ? error
+          : new DependencyFaultError('jwks_unavailable', 'JWKS fetch failed', { cause: error });
+      })
+      .finally(() => {
+        state.inFlight = undefined;
+      });
+    return state.inFlight;
+  }
+
+  private mayFetch(state: UriState): boolean {
+    return state.lastAttemptMs === undefined || this.options.nowMs() - state.lastAttemptMs >= this.options.refetchIntervalMs;
+  }
+
+  private refreshInBackgroundIfOld(jwksUri: string, state: UriState): void {
+    if (state.inFlight || this.options.nowMs() - state.fetchedAtMs < this.options.maxAgeMs || !this.mayFetch(state)) return;
+    this.refresh(jwksUri).catch((error: unknown) => this.options.onBackgroundError?.(error, jwksUri));
+  }
+
+  getCachedJwk(jwksUri: string, decomposedJwt: DecomposedJwt): JwkWithKid {
+    const kid = decomposedJwt.header.kid;
+    if (typeof kid !== 'string') throw new JwtWithoutValidKidError('JWT header does not have valid kid claim');
+    const state = this.states.get(jwksUri);
+    if (!state?.keys) throw new JwksNotAvailableInCacheError('JWKS not yet available in cache');
+    const jwk = state.keys.get(kid);
+    if (!jwk) throw new KidNotFoundInJwksError('JWK for kid not found in the cached JWKS');
+    this.refreshInBackgroundIfOld(jwksUri, state);
+    return jwk;
+  }
+
+  async getJwk(jwksUri: string, decomposedJwt: DecomposedJwt): Promise<JwkWithKid> {
+    const kid = decomposedJwt.header.kid;
+    if (typeof kid !== 'string') throw new JwtWithoutValidKidError('JWT header does not have valid kid claim');
+    const state = this.state(jwksUri);
+    const cached = state.keys?.get(kid);
+    if (cached) {
+      this.refreshInBackgroundIfOld(jwksUri, state);
+      return cached;
+    }
+    if (state.inFlight) {
+      await state.inFlight;
+    } else if (this.mayFetch(state)) {
+      await this.refresh(jwksUri);
+    } else if (state.lastAttemptFailed || !state.keys) {
+      throw new DependencyFaultError('jwks_unavailable', 'JWKS endpoint failed recently; not refetching yet');
+    }
+    const jwk = state.keys?.get(kid);
+    if (!jwk) throw new KidNotFoundInJwksError('JWK for kid not found in the JWKS');
+    return jwk;
+  }
+
+  /** Fetches the JWKS now (subject to the refetch interval when keys are cached). Used to hydrate at start. */
+  async getJwks(jwksUri: string): Promise<Jwks> {
+    const state = this.state(jwksUri);
+    if (state.inFlight) await state.inFlight;
+    else if (!state.keys || this.mayFetch(state)) await this.refresh(jwksUri);
+    return state.jwks!;
+  }
+
+  addJwks(jwksUri: string, jwks: Jwks): void {
+    const keys = parseJwksDocument(Buffer.from(JSON.stringify(jwks)));
+    const state = this.state(jwksUri);
+    state.keys = keys;
+    state.jwks = { keys: [...keys.values()] };
+    state.fetchedAtMs = this.options.nowMs();
+  }
+}
+
+export type { Jwk };

@@ -1,0 +1,43 @@
+/**
+ * A real DynamoDB protocol endpoint for tests: dynalite on loopback, in memory, with the key table created.
+ */
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import { keyTableCreateInput } from '../../cli/key-table-definition';
+import type { Item } from '../../lambda/key-table';
+
+export interface LocalDynamoDb {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly tableName: string;
+  readonly client: DynamoDBClient;
+  putItem(item: Item): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const TEST_REGION = 'eu-west-1';
+export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export async function startLocalDynamoDb(tableName = 'portcullis-keys'): Promise<LocalDynamoDb> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  await client.send(new CreateTableCommand(keyTableCreateInput(tableName)));
+  return {
+    endpoint,
+    port,
+    tableName,
+    client,
+    async putItem(item) {
+      await client.send(new PutItemCommand({ TableName: tableName, Item: item as never }));
+    },
+    async stop() {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
