@@ -182,6 +182,8 @@ export class JwtAuthenticator {
     const skew = this.options.clockSkewSeconds;
     if (typeof payload.exp !== 'number') reject('invalid_claims', 'Token has no exp claim');
     const exp = payload.exp as number;
+    // The library checked exp against the system clock; check it against ours too, so the clock stays injectable.
+    if (exp + skew <= nowSeconds) reject('token_expired', 'Token is expired');
     if (payload.iat !== undefined && payload.iat > nowSeconds + skew) {
       reject('token_issued_in_future', 'Token iat is in the future');
     }

@@ -94,6 +94,31 @@ export interface HarnessOptions {
 
 export interface Harness extends AuthorizerHandler {
   readonly keyStore?: DynamoDbKeyStore;
+  /** Every decision the handler logged, in order (the structured log line's fields). */
+  readonly decisions: Array<Record<string, unknown>>;
+  /** The reason code of the last decision. */
+  lastReason(): string | undefined;
+}
+
+/** A real Powertools Logger that also keeps the decision lines, so tests can read the reason codes it logs. */
+class RecordingLogger extends Logger {
+  constructor(private readonly sink: Array<Record<string, unknown>>) {
+    super({ serviceName: 'portcullis-test', logLevel: 'SILENT' });
+  }
+
+  private keep(message: unknown, extra: unknown[]): void {
+    if (message === 'authorizer decision' && typeof extra[0] === 'object') this.sink.push(extra[0] as Record<string, unknown>);
+  }
+
+  override info(...args: Parameters<Logger['info']>): void {
+    this.keep(args[0], args.slice(1));
+    Logger.prototype.info.apply(this, args as never);
+  }
+
+  override error(...args: Parameters<Logger['error']>): void {
+    this.keep(args[0], args.slice(1));
+    Logger.prototype.error.apply(this, args as never);
+  }
 }
 
 const caDir = mkdtempSync(join(tmpdir(), 'portcullis-ca-'));
@@ -136,12 +161,13 @@ export function createHarness(options: HarnessOptions): Harness {
         credentials: TEST_CREDENTIALS,
       })
     : undefined;
+  const decisions: Array<Record<string, unknown>> = [];
   const built = createAuthorizerHandler(config, {
-    logger: new Logger({ serviceName: 'portcullis-test', logLevel: 'SILENT' }),
+    logger: new RecordingLogger(decisions),
     nowMs: options.nowMs,
     keyStore,
   });
-  return { ...built, keyStore };
+  return { ...built, keyStore, decisions, lastReason: () => decisions.at(-1)?.reason as string | undefined };
 }
 
 export interface StoredKey {
