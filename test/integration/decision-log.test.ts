@@ -2,7 +2,6 @@
  * What the authorizer writes to its logs: one structured line per decision with the reason code, and never a
  * token, a key, its hash or an Authorization header, whatever the outcome.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
 import { generateApiKey, hashApiKey } from '../../lambda/api-key-format';
@@ -48,9 +47,9 @@ async function captureOutput(fn: () => Promise<void>): Promise<string> {
 
 describe('Decision log', () => {
   it('logs one line per decision with reason codes and never a secret', async () => {
-    const config = loadConfig(authorizerEnv({ issuers: [jwks], dynamo }));
+    // The production log: default level and metrics from the environment, written to stdout.
+    const config = loadConfig({ ...authorizerEnv({ issuers: [jwks], dynamo }), POWERTOOLS_METRICS_NAMESPACE: 'Portcullis' });
     const { handler, deps } = createAuthorizerHandler(config, {
-      logger: new Logger({ serviceName: 'portcullis-authorizer', logLevel: 'INFO' }),
       keyStore: new DynamoDbKeyStore({
         tableName: dynamo.tableName,
         endpoint: dynamo.endpoint,
@@ -104,5 +103,13 @@ describe('Decision log', () => {
     expect(lines[5]).toMatchObject({ authMethod: 'apiKey', principal: record.keyId, keyId: record.keyId });
     expect(lines[0]).toMatchObject({ route: 'DELETE /items/{id}', cacheHit: false });
     expect(typeof lines[1]!.latencyMs).toBe('number');
+    // Each line is also an EMF document: the Decisions metric by service, decision and reason.
+    expect(lines[1]).toMatchObject({
+      level: 'INFO',
+      service: 'portcullis-authorizer',
+      Decisions: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Portcullis', Dimensions: [['service', 'decision', 'reason']] }] },
+    });
+    expect(lines[12]).toMatchObject({ level: 'ERROR', decision: 'error' });
   });
 });

@@ -2,7 +2,6 @@
  * Builds the real authorizer handler against real parts: dynalite on loopback for keys, an HTTPS JWKS endpoint for
  * tokens, configuration given as the environment variables the stack sets. Nothing of ours is replaced.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
 import { loadConfig } from '../../lambda/config';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../lambda/create-handler';
+import { DecisionLog } from '../../lambda/decision-log';
 import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
 import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table';
 import type { RouteManifest } from '../../lambda/route-manifest';
@@ -100,27 +100,6 @@ export interface Harness extends AuthorizerHandler {
   lastReason(): string | undefined;
 }
 
-/** A real Powertools Logger that also keeps the decision lines, so tests can read the reason codes it logs. */
-class RecordingLogger extends Logger {
-  constructor(private readonly sink: Array<Record<string, unknown>>) {
-    super({ serviceName: 'portcullis-test', logLevel: 'SILENT' });
-  }
-
-  private keep(message: unknown, extra: unknown[]): void {
-    if (message === 'authorizer decision' && typeof extra[0] === 'object') this.sink.push(extra[0] as Record<string, unknown>);
-  }
-
-  override info(...args: Parameters<Logger['info']>): void {
-    this.keep(args[0], args.slice(1));
-    Logger.prototype.info.apply(this, args as never);
-  }
-
-  override error(...args: Parameters<Logger['error']>): void {
-    this.keep(args[0], args.slice(1));
-    Logger.prototype.error.apply(this, args as never);
-  }
-}
-
 const caDir = mkdtempSync(join(tmpdir(), 'portcullis-ca-'));
 
 export function authorizerEnv(options: HarnessOptions): Record<string, string> {
@@ -162,8 +141,18 @@ export function createHarness(options: HarnessOptions): Harness {
       })
     : undefined;
   const decisions: Array<Record<string, unknown>> = [];
+  const log = new DecisionLog({
+    serviceName: 'portcullis-test',
+    level: 'INFO',
+    metricsNamespace: 'PortcullisTest',
+    // Keep the decision lines, so tests can read the reason codes the authorizer logs.
+    write: (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.message === 'authorizer decision') decisions.push(entry);
+    },
+  });
   const built = createAuthorizerHandler(config, {
-    logger: new RecordingLogger(decisions),
+    log,
     nowMs: options.nowMs,
     keyStore,
   });
