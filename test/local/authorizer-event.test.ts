@@ -89,6 +89,12 @@ describe('Function: buildProxyEvent', () => {
     expect(event.isBase64Encoded).toBe(false);
   });
 
+  it('names the usage key in requestContext.identity.apiKey when the route is metered', () => {
+    const event = buildProxyEvent(LOCAL_STAGE, request(), match, backendAuthorizerContext('u', 0, {}), { apiKey: 'usage-1' });
+    expect(event.requestContext.identity.apiKey).toBe('usage-1');
+    expect(event.pathParameters).toEqual({ id: '42' });
+  });
+
   it('delivers the authorizer context as strings next to principalId and integrationLatency', () => {
     expect(backendAuthorizerContext('user', 7, { s: 'x', n: 42, yes: true, no: false })).toEqual({
       principalId: 'user',
