@@ -115,7 +115,7 @@ describe('Class: LocalGateway', () => {
         throw new Error('Unauthorized');
       });
       const status = await new Promise<number>((resolve, reject) => {
-        const req = httpRequest(`${gw.url}/whoami`, { headers: ['Authorization', 'Bearer one', 'Authorization', 'Bearer two'] }, (res) => {
+        const req = httpRequest(`${gw.url}/whoami`, { headers: ['Host', '127.0.0.1', 'Authorization', 'Bearer one', 'Authorization', 'Bearer two'] }, (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
         });
