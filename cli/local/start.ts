@@ -81,13 +81,16 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let stopping = false;
+  // Ctrl-C reaches npm, tsx and this process at once, and npm and tsx relay it: signals within a second of the first
+  // are that same Ctrl-C. A later one is the user insisting.
+  let stoppingSince: number | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < 1000) return;
       process.stderr.write(`${signal} again: exiting now\n`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stdout.write(`${signal}: stopping\n`);
     local.stop().then(
       () => {
