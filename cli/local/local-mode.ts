@@ -3,8 +3,8 @@
  * authorizer handler (`createAuthorizerHandler`) configured through `loadConfig` from the environment variables the
  * CDK stack sets, with the sample API's route manifest, tiers and settings. Stops everything it started.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type AuthorizerConfig } from '../../lambda/config';
+import { DecisionLog, type LogLevel } from '../../lambda/decision-log';
 import { createAuthorizerHandler } from '../../lambda/create-handler';
 import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
 import type { Env } from '../../lambda/env';
@@ -67,8 +67,8 @@ export interface LocalModeOptions {
   readonly devClients?: readonly DevClient[];
   /** Gateway responses; defaults to the local definitions. */
   readonly gatewayResponses?: GatewayResponseDefinitions;
-  /** Powertools log level of the authorizer (its decision log). Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
-  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
+  readonly logLevel?: LogLevel;
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Wraps the authorizer function the gateway invokes (tests: fault injection). */
   readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
@@ -161,7 +161,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
     const config = loadConfig(localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env }));
     const { handler, deps } = createAuthorizerHandler(config, {
-      logger: new Logger({ serviceName: 'portcullis-authorizer', ...(options.logLevel ? { logLevel: options.logLevel } : {}) }),
+      log: options.logLevel
+        ? new DecisionLog({ serviceName: config.serviceName, level: options.logLevel, metricsNamespace: config.metricsNamespace })
+        : undefined,
       keyStore: new DynamoDbKeyStore({
         tableName: LOCAL_KEY_TABLE,
         endpoint: store.endpoint,
