@@ -1,9 +1,46 @@
 #!/usr/bin/env node
 /**
- * The CDK app. Until the sample stack lands (CDK issue), it synthesises an empty stack so `cdk synth` runs in CI.
+ * The CDK app (`cdk.json`: `npx tsx infra/app.ts`).
+ *
+ * - Always: the sample stack (`PortcullisSample`), deployable as is.
+ * - With `-c existingRestApiId=<id>`: also `PortcullisExistingApi`, the authorizer for a REST API this app does not
+ *   manage. Its routes come from `-c routeManifest=<file.json>` (the route manifest), issuers optionally from
+ *   `-c jwtIssuers=<file.json>` (a JWT_ISSUERS array), the metered stage from `-c existingStageName=<stage>`.
+ *
+ * cdk-nag's AwsSolutions checks run on every synth: a new unacknowledged finding fails it.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { compileManifest, type RouteManifest } from '../lambda/route-manifest';
+import { PortcullisExistingApiStack } from './existing-api-stack';
+import { JwtIssuer } from './portcullis-authorizer';
+import { PortcullisSampleStack } from './sample-stack';
+import { DEFAULT_STACK_NAME } from './stack-outputs';
 
 const app = new App();
-new Stack(app, 'PortcullisSample', { description: 'Portcullis sample (placeholder until the CDK issue lands)' });
+const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+
+new PortcullisSampleStack(app, DEFAULT_STACK_NAME, { env });
+
+const existingRestApiId = app.node.tryGetContext('existingRestApiId') as string | undefined;
+if (existingRestApiId !== undefined) {
+  const manifestFile = app.node.tryGetContext('routeManifest') as string | undefined;
+  if (manifestFile === undefined) throw new Error('existingRestApiId needs -c routeManifest=<file.json> (the routes to protect)');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as RouteManifest;
+  compileManifest(manifest, `routeManifest (${manifestFile})`);
+  const issuersFile = app.node.tryGetContext('jwtIssuers') as string | undefined;
+  const issuers = issuersFile === undefined
+    ? []
+    : (JSON.parse(readFileSync(issuersFile, 'utf8')) as Record<string, unknown>[]).map((entry) => JwtIssuer.fromSetting(entry));
+  new PortcullisExistingApiStack(app, 'PortcullisExistingApi', {
+    env,
+    restApiId: existingRestApiId,
+    stageName: app.node.tryGetContext('existingStageName') as string | undefined,
+    routes: manifest.routes,
+    authorizer: { issuers },
+  });
+}
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

@@ -1,0 +1,55 @@
+/**
+ * For a REST API this CDK app does not manage: creates the Portcullis authorizer (function, key table, usage plans)
+ * on the API by id and outputs the authorizer id. Attaching it to methods, setting the API's key source to AUTHORIZER
+ * and deploying the stage stay manual steps (README "Attach to an existing API").
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { RouteSpec } from '../lambda/route-manifest';
+import { PortcullisAuthorizer, type PortcullisAuthorizerProps } from './portcullis-authorizer';
+import { STACK_OUTPUTS } from './stack-outputs';
+
+export interface PortcullisExistingApiStackProps extends StackProps {
+  /** The REST API id. */
+  readonly restApiId: string;
+  /**
+   * The stage the usage plans meter.
+   * @default - plans are attached to no stage
+   */
+  readonly stageName?: string;
+  /** The routes the authorizer will be attached to, with their scopes (the route manifest). */
+  readonly routes: readonly RouteSpec[];
+  /**
+   * The rest of the authorizer's settings.
+   * @default - API keys only, USAGE_TIERS plans, no default plan
+   */
+  readonly authorizer?: Omit<PortcullisAuthorizerProps, 'existingApi' | 'routes'>;
+}
+
+export class PortcullisExistingApiStack extends Stack {
+  public readonly authorizer: PortcullisAuthorizer;
+
+  constructor(scope: Construct, id: string, props: PortcullisExistingApiStackProps) {
+    super(scope, id, { description: 'Portcullis authorizer for an existing REST API', ...props });
+    this.authorizer = new PortcullisAuthorizer(this, 'Authorizer', {
+      ...props.authorizer,
+      routes: props.routes,
+      existingApi: { restApiId: props.restApiId, stageName: props.stageName },
+    });
+    new CfnOutput(this, STACK_OUTPUTS.authorizerId, { value: this.authorizer.authorizerId, description: 'Attach this authorizer (type CUSTOM) to the listed methods' });
+    new CfnOutput(this, STACK_OUTPUTS.restApiId, { value: props.restApiId, description: 'REST API id' });
+    if (props.stageName !== undefined) {
+      new CfnOutput(this, STACK_OUTPUTS.stageName, { value: props.stageName, description: 'Stage metered by the usage plans' });
+    }
+    if (this.authorizer.keyTable !== undefined) {
+      new CfnOutput(this, STACK_OUTPUTS.keyTableName, { value: this.authorizer.keyTable.tableName, description: 'DynamoDB key table' });
+    }
+    new CfnOutput(this, STACK_OUTPUTS.keyPrefix, { value: this.authorizer.keyPrefix, description: "Prefix of this deployment's API keys" });
+    new CfnOutput(this, STACK_OUTPUTS.usagePlanIds, {
+      value: this.toJsonString(
+        Object.fromEntries(Object.entries(this.authorizer.usagePlans).map(([tier, plan]) => [tier, plan.usagePlanId])),
+      ),
+      description: 'JSON object: tier name -> usage plan id',
+    });
+  }
+}
