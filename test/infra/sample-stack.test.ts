@@ -1,0 +1,231 @@
+import { Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lambda/config';
+import { gatewayResponseBodyJson, gatewayResponses } from '../../infra/gateway-responses';
+import { SAMPLE_AUDIENCE, SAMPLE_DEFAULT_PLAN, SAMPLE_KEY_PREFIX, SAMPLE_PUBLIC_ROUTES, SAMPLE_ROUTE_MANIFEST, SAMPLE_SCOPES } from '../../infra/sample-api';
+import { COGNITO_OUTPUTS, PortcullisSampleStack } from '../../infra/sample-stack';
+import { STACK_OUTPUTS } from '../../infra/stack-outputs';
+import { USAGE_TIERS } from '../../infra/usage-tiers';
+import { authorizerEnvironment, manifestFromTemplate, methodsByRoute, unbundledApp } from './support';
+
+/** Replaces CloudFormation intrinsics by placeholders, as the deployed values would be plain strings. */
+function placeholders(value: unknown): unknown {
+  if (typeof value === 'string') return value;
+  const text = JSON.stringify(value);
+  if (text.includes('UserPool') && text.includes('cognitoUserPoolId')) {
+    return JSON.stringify([{ cognitoUserPoolId: 'eu-west-1_Sample123', clientIds: ['client123'], tokenUse: 'access' }]);
+  }
+  return 'placeholder';
+}
+
+describe('Class: PortcullisSampleStack', () => {
+  let stack: PortcullisSampleStack;
+  let template: Template;
+  beforeAll(() => {
+    stack = new PortcullisSampleStack(unbundledApp(), 'Sample');
+    template = Template.fromStack(stack);
+  });
+
+  describe('routes', () => {
+    it('puts every manifest route behind the authorizer, metered routes requiring the authorizer-supplied key', () => {
+      const methods = methodsByRoute(template);
+      for (const route of SAMPLE_ROUTE_MANIFEST.routes) {
+        expect(methods.get(`${route.method} ${route.path}`), `${route.method} ${route.path}`).toMatchObject({
+          AuthorizationType: 'CUSTOM',
+          AuthorizerId: stack.resolve(stack.authorizer.authorizerId),
+          ApiKeyRequired: route.metered === true,
+        });
+      }
+    });
+
+    it('serves GET /health without the authorizer', () => {
+      const methods = methodsByRoute(template);
+      for (const route of SAMPLE_PUBLIC_ROUTES) {
+        expect(methods.get(`${route.method} ${route.path}`)).toMatchObject({ AuthorizationType: 'NONE' });
+        expect(methods.get(`${route.method} ${route.path}`)).not.toHaveProperty('AuthorizerId');
+      }
+    });
+
+    it('never authorizes OPTIONS (CORS preflight on every resource)', () => {
+      const options = [...methodsByRoute(template)].filter(([route]) => route.startsWith('OPTIONS '));
+      expect(options.map(([route]) => route).sort()).toEqual(['OPTIONS /', 'OPTIONS /health', 'OPTIONS /items', 'OPTIONS /items/{id}', 'OPTIONS /whoami']);
+      for (const [, props] of options) expect(props.AuthorizationType).toBe('NONE');
+    });
+
+    it('has exactly the routes of the manifest and the public routes (plus preflights)', () => {
+      const routes = [...methodsByRoute(template).keys()].filter((route) => !route.startsWith('OPTIONS ')).sort();
+      const expected = [...SAMPLE_ROUTE_MANIFEST.routes, ...SAMPLE_PUBLIC_ROUTES].map((r) => `${r.method} ${r.path}`).sort();
+      expect(routes).toEqual(expected);
+    });
+  });
+
+  describe('the manifest the function receives', () => {
+    it('is the sample manifest, each scoped route also accepting the Cognito resource-server form', () => {
+      const routes = manifestFromTemplate(template).routes;
+      expect(routes).toEqual(
+        SAMPLE_ROUTE_MANIFEST.routes.map((route) => {
+          const scopes = route.scopes ?? [];
+          const base = { method: route.method, path: route.path, ...(route.metered ? { metered: true } : {}) };
+          return scopes.length === 0
+            ? { ...base, scopes: [] }
+            : { ...base, anyOf: [scopes, scopes.map((scope) => `${SAMPLE_AUDIENCE}/${scope}`)] };
+        }),
+      );
+    });
+
+    it('is exactly the sample manifest without Cognito', () => {
+      const plain = Template.fromStack(new PortcullisSampleStack(unbundledApp(), 'NoCognito', { cognito: false }));
+      expect(manifestFromTemplate(plain)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
+      plain.resourceCountIs('AWS::Cognito::UserPool', 0);
+      expect(authorizerEnvironment(plain)).not.toHaveProperty('JWT_ISSUERS');
+    });
+
+    it('is a configuration the function loads (every setting valid)', () => {
+      const env = Object.fromEntries(Object.entries(authorizerEnvironment(template)).map(([k, v]) => [k, placeholders(v)])) as Record<string, string>;
+      const config = loadConfig(env);
+      expect(config.apiKeyPrefix).toBe(SAMPLE_KEY_PREFIX);
+      expect(config.defaultPlan).toBe(SAMPLE_DEFAULT_PLAN);
+      expect(config.issuers).toHaveLength(1);
+      expect(config.manifest.find('DELETE', '/items/{id}')?.requirement).toEqual([['items:admin'], [`${SAMPLE_AUDIENCE}/items:admin`]]);
+    });
+  });
+
+  describe('the API', () => {
+    it('takes usage keys from the authorizer only (apiKeySourceType AUTHORIZER)', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+        ApiKeySourceType: 'AUTHORIZER',
+        EndpointConfiguration: { Types: ['REGIONAL'] },
+      });
+    });
+
+    it('logs access as JSON without credentials, never data traces, and throttles the stage', () => {
+      const stage = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!.Properties;
+      expect(stage.MethodSettings).toEqual([
+        expect.objectContaining({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          ThrottlingRateLimit: 1000,
+          ThrottlingBurstLimit: 2000,
+        }),
+      ]);
+      const format = JSON.parse(stage.AccessLogSetting.Format as string) as Record<string, string>;
+      expect(format).toMatchObject({
+        requestId: '$context.requestId',
+        status: '$context.status',
+        principalId: '$context.authorizer.principalId',
+        authorizerError: '$context.authorizer.error',
+        apiKeyId: '$context.identity.apiKeyId',
+      });
+      expect(JSON.stringify(format).toLowerCase()).not.toContain('authorization');
+      expect(stage.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AccessLogs/), 'Arn'] });
+    });
+
+    it('answers refusals with the shared JSON bodies, CORS headers and RFC 6750 challenges', () => {
+      const definitions = gatewayResponses();
+      template.resourceCountIs('AWS::ApiGateway::GatewayResponse', definitions.length);
+      for (const definition of definitions) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+          ResponseType: definition.type,
+          StatusCode: definition.statusCode === undefined ? Match.absent() : String(definition.statusCode),
+          ResponseTemplates: { 'application/json': gatewayResponseBodyJson(definition) },
+          ResponseParameters: Object.fromEntries(
+            Object.entries(definition.headers).map(([name, value]) => [`gatewayresponse.header.${name}`, `'${value}'`]),
+          ),
+        });
+      }
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'UNAUTHORIZED',
+        StatusCode: '401',
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.WWW-Authenticate': Match.stringLikeRegexp(`^'Bearer realm="portcullis", error="invalid_token"`),
+          'gatewayresponse.header.Access-Control-Allow-Origin': "'*'",
+        }),
+      });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: 'ACCESS_DENIED',
+        StatusCode: '403',
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.WWW-Authenticate': Match.stringLikeRegexp(`error="insufficient_scope"`),
+        }),
+      });
+      for (const type of ['THROTTLED', 'QUOTA_EXCEEDED']) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: type, StatusCode: '429' });
+      }
+      for (const type of ['AUTHORIZER_FAILURE', 'AUTHORIZER_CONFIGURATION_ERROR']) {
+        template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: type, StatusCode: '500' });
+      }
+    });
+  });
+
+  describe('usage plans', () => {
+    it('creates one plan per tier on the stage, and the default plan holds the shared usage key', () => {
+      template.resourceCountIs('AWS::ApiGateway::UsagePlan', Object.keys(USAGE_TIERS).length);
+      template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+      template.hasResourceProperties('AWS::ApiGateway::UsagePlanKey', {
+        UsagePlanId: { Ref: Match.stringLikeRegexp(`^AuthorizerUsagePlan${SAMPLE_DEFAULT_PLAN}`) },
+      });
+      expect(authorizerEnvironment(template).DEFAULT_PLAN).toBe(SAMPLE_DEFAULT_PLAN);
+    });
+  });
+
+  describe('Cognito issuer', () => {
+    it('has a resource server with the sample scopes and a client-credentials app client the authorizer trusts', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+        Identifier: SAMPLE_AUDIENCE,
+        Scopes: SAMPLE_SCOPES.map((scope) => Match.objectLike({ ScopeName: scope })),
+      });
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: SAMPLE_SCOPES.map((scope) => ({
+          'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^UserPoolResourceServer') }, `/${scope}`]],
+        })),
+      });
+      template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+      expect(JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS)).toMatch(/cognitoUserPoolId.*UserPool.*clientIds.*UserPoolSampleClient/);
+    });
+  });
+
+  describe('outputs', () => {
+    it('exports every output the key CLI reads, and the Cognito token endpoint', () => {
+      for (const name of [...Object.values(STACK_OUTPUTS), ...Object.values(COGNITO_OUTPUTS)]) template.hasOutput(name, {});
+      template.hasOutput(STACK_OUTPUTS.keyPrefix, { Value: SAMPLE_KEY_PREFIX });
+      const usagePlanIds = JSON.stringify(template.toJSON().Outputs[STACK_OUTPUTS.usagePlanIds].Value);
+      for (const tier of Object.keys(USAGE_TIERS)) expect(usagePlanIds).toMatch(new RegExp(`\\\\"${tier}\\\\":\\\\"".*AuthorizerUsagePlan${tier}`));
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('reports no unacknowledged finding', () => {
+      const report = new AwsSolutionsChecks(stack).validateScope(stack);
+      expect(report.violations).toEqual([]);
+      expect(report.success).toBe(true);
+    });
+
+    it('every acknowledgement carries a reason', () => {
+      const acknowledgements: { id: string; reason: unknown; path: string }[] = [];
+      const visit = (node: IConstruct) => {
+        for (const entry of node.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)) {
+          // One entry per acknowledge() call: { "<prefix>::<rule id>": reason }.
+          for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+            acknowledgements.push({ id, reason, path: node.node.path });
+          }
+        }
+        node.node.children.forEach(visit);
+      };
+      visit(stack);
+      expect(acknowledgements.length).toBeGreaterThan(0);
+      for (const ack of acknowledgements) {
+        expect(typeof ack.reason, `${ack.id} at ${ack.path}`).toBe('string');
+        expect((ack.reason as string).trim().length, `${ack.id} at ${ack.path}`).toBeGreaterThan(20);
+      }
+    });
+  });
+});
