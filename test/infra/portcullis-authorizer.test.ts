@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -211,6 +211,12 @@ describe('Class: PortcullisAuthorizer', () => {
       const { stack, authorizer, items } = protectedApi();
       items.addMethod('OPTIONS', undefined, { authorizer: authorizer.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM });
       expect(() => Template.fromStack(stack)).toThrow(/OPTIONS \/items uses the authorizer/);
+    });
+
+    it('warns when an ANY route has no CORS preflight (preflights would hit the authorizer)', () => {
+      const { stack, api, authorizer } = protectedApi();
+      authorizer.protect(api.root.addResource('files'), 'ANY');
+      Annotations.fromStack(stack).hasWarning('/Test/Portcullis', Match.stringLikeRegexp('ANY /files is authorized and has no OPTIONS method'));
     });
 
     it("fails when the manifest would not fit the function's 4 KB environment", () => {
