@@ -120,3 +120,28 @@ export function gatewayResponses(options: GatewayResponseOptions = {}): readonly
 export function gatewayResponseBodyJson(definition: GatewayResponseDefinition): string {
   return JSON.stringify(definition.body);
 }
+
+/** A response as a local gateway serves it: concrete status, headers with `Content-Type`, body text. */
+export interface ServedGatewayResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/**
+ * The responses by type, as served (for the local gateway). `DEFAULT_*` use their fallback status; a local gateway
+ * that knows the precise status of an error it maps to a default (413, 502...) may use that instead.
+ */
+export function servedGatewayResponses(
+  options: GatewayResponseOptions = {},
+): Readonly<Record<GatewayResponseType, ServedGatewayResponse>> {
+  const served: Partial<Record<GatewayResponseType, ServedGatewayResponse>> = {};
+  for (const definition of gatewayResponses(options)) {
+    served[definition.type] = Object.freeze({
+      statusCode: definition.statusCode ?? definition.fallbackStatusCode,
+      headers: Object.freeze({ 'Content-Type': definition.contentType, ...definition.headers }),
+      body: gatewayResponseBodyJson(definition),
+    });
+  }
+  return Object.freeze(served as Record<GatewayResponseType, ServedGatewayResponse>);
+}

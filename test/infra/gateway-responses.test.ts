@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gatewayResponseBodyJson, gatewayResponses } from '../../infra/gateway-responses';
+import { gatewayResponseBodyJson, gatewayResponses, servedGatewayResponses } from '../../infra/gateway-responses';
 
 describe('gatewayResponses', () => {
   it('covers 401, 403, 429 and 500 with a JSON {message, code} body', () => {
@@ -27,5 +27,18 @@ describe('gatewayResponses', () => {
   it('refuses a realm or origin that would break the header', () => {
     expect(() => gatewayResponses({ realm: 'a"b' })).toThrow(/realm/);
     expect(() => gatewayResponses({ allowOrigin: "https://a.example'" })).toThrow(/allowOrigin/);
+  });
+
+  it('serves the same status, headers and body locally as API Gateway deploys', () => {
+    const served = servedGatewayResponses();
+    for (const definition of gatewayResponses()) {
+      expect(served[definition.type]).toEqual({
+        statusCode: definition.statusCode ?? definition.fallbackStatusCode,
+        headers: { 'Content-Type': 'application/json', ...definition.headers },
+        body: gatewayResponseBodyJson(definition),
+      });
+    }
+    expect(served.UNAUTHORIZED.statusCode).toBe(401);
+    expect(JSON.parse(served.QUOTA_EXCEEDED.body)).toEqual({ message: expect.any(String), code: 'quota_exceeded' });
   });
 });
