@@ -3,8 +3,9 @@
  * headers. Pure data, no CDK import: the CDK stack turns them into `AWS::ApiGateway::GatewayResponse` resources and the
  * local gateway serves the very same bodies and headers.
  *
- * Bodies are static `{"message": "...", "code": "..."}` objects so clients can branch on `code`. 401 and 403 carry an
- * RFC 6750 `WWW-Authenticate` challenge; every response carries CORS headers so a browser client can read it.
+ * Bodies are static `{"message": "...", "code": "..."}` objects so clients can branch on `code`; the messages are API
+ * Gateway's own ("Unauthorized", "Too Many Requests", "Limit Exceeded"...), which clients already match on. 401 and
+ * 403 carry an RFC 6750 `WWW-Authenticate` challenge; every response carries CORS headers so a browser can read it.
  */
 
 /** The API Gateway response types this API customises. */
@@ -97,18 +98,19 @@ export function gatewayResponses(options: GatewayResponseOptions = {}): readonly
   return Object.freeze([
     response(
       'UNAUTHORIZED', 401, 401, 'invalid_token',
-      'The request carries no valid credential',
+      'Unauthorized',
       challenge('invalid_token', 'The credential is missing, malformed, expired or revoked'),
     ),
     response(
       'ACCESS_DENIED', 403, 403, 'insufficient_scope',
-      'The credential does not grant access to this route',
+      'User is not authorized to access this resource',
       challenge('insufficient_scope', 'The credential lacks a scope this route requires'),
     ),
-    response('INVALID_API_KEY', 403, 403, 'no_usage_plan', 'The caller has no usage plan for this route'),
-    response('MISSING_AUTHENTICATION_TOKEN', 404, 404, 'not_found', 'No such route'),
-    response('THROTTLED', 429, 429, 'throttled', 'Too many requests: slow down and retry'),
-    response('QUOTA_EXCEEDED', 429, 429, 'quota_exceeded', 'The usage plan quota for this period is used up'),
+    response('INVALID_API_KEY', 403, 403, 'no_usage_plan', 'Forbidden'),
+    // API Gateway's status for an unknown route or method: kept, so clients see what they would without us.
+    response('MISSING_AUTHENTICATION_TOKEN', 403, 403, 'missing_route', 'Missing Authentication Token'),
+    response('THROTTLED', 429, 429, 'throttled', 'Too Many Requests'),
+    response('QUOTA_EXCEEDED', 429, 429, 'quota_exceeded', 'Limit Exceeded'),
     response('AUTHORIZER_FAILURE', 500, 500, 'authorizer_unavailable', 'The request could not be authorized now: retry later'),
     response('AUTHORIZER_CONFIGURATION_ERROR', 500, 500, 'authorizer_misconfigured', 'The authorizer is misconfigured'),
     response('DEFAULT_4XX', undefined, 400, 'bad_request', 'The request was refused'),

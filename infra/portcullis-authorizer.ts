@@ -99,8 +99,8 @@ export interface CognitoIssuerOptions {
    */
   readonly tokenUse?: 'access' | 'id';
   /**
-   * Cognito names a resource server's scopes `<identifier>/<scope>`. Give the identifier and every route that requires
-   * scopes also accepts the same scopes with this prefix (the manifest the function receives lists both alternatives).
+   * Cognito names a resource server's scopes `<identifier>/<scope>`. Give the identifier and the authorizer reads
+   * `<identifier>/items:read` from this pool's tokens as `items:read` (the issuer's `scopePrefix` setting).
    * @default - scopes are matched as the token carries them
    */
   readonly resourceServerIdentifier?: string;
@@ -133,14 +133,12 @@ export class JwtIssuer {
       }
       scopePrefix = `${identifier}/`;
     }
-    return new JwtIssuer(
-      {
-        cognitoUserPoolId: options.userPool.userPoolId,
-        clientIds: options.allowAnyAppClient === true ? null : clients.map((client) => client.userPoolClientId),
-        tokenUse: options.tokenUse ?? 'access',
-      },
-      scopePrefix,
-    );
+    return new JwtIssuer({
+      cognitoUserPoolId: options.userPool.userPoolId,
+      clientIds: options.allowAnyAppClient === true ? null : clients.map((client) => client.userPoolClientId),
+      tokenUse: options.tokenUse ?? 'access',
+      ...(scopePrefix === undefined ? {} : { scopePrefix }),
+    });
   }
 
   /**
@@ -155,8 +153,6 @@ export class JwtIssuer {
   private constructor(
     /** The entry as written into `JWT_ISSUERS` (may hold tokens). */
     public readonly spec: Readonly<Record<string, unknown>>,
-    /** Prefix under which the issuer's scopes also count (Cognito resource servers). */
-    public readonly scopePrefix?: string,
   ) {}
 }
 
@@ -393,7 +389,6 @@ export class PortcullisAuthorizer extends Construct {
   public readonly keyPrefix: string;
 
   private readonly routeSpecs: RouteSpec[] = [];
-  private readonly scopePrefixes: readonly string[];
   private readonly knownScopes?: ReadonlySet<string>;
   private readonly stages: apigateway.IStage[] = [];
   private readonly apis: apigateway.IRestApi[] = [];
@@ -434,7 +429,6 @@ export class PortcullisAuthorizer extends Construct {
       if (bad !== undefined) fail('knownScopes', `${JSON.stringify(bad)} is not a valid scope`);
       this.knownScopes = new Set(props.knownScopes);
     }
-    this.scopePrefixes = [...new Set(issuers.flatMap((issuer) => (issuer.scopePrefix ? [issuer.scopePrefix] : [])))];
 
     const resultsCacheTtl = seconds('resultsCacheTtl', props.resultsCacheTtl, 60, 0, 3600);
     const identitySources = [...(props.identitySources ?? [AUTHORIZATION_IDENTITY_SOURCE])];
@@ -706,13 +700,9 @@ export class PortcullisAuthorizer extends Construct {
   }
 
   private renderRoute(route: RouteSpec): RouteSpec {
-    const alternatives = route.anyOf ?? [route.scopes ?? []];
     const rendered: { -readonly [K in keyof RouteSpec]: RouteSpec[K] } = { method: route.method, path: route.path };
-    const expanded = this.scopePrefixes.length === 0 ? alternatives : alternatives.flatMap((set) =>
-      set.length === 0 ? [set] : [set, ...this.scopePrefixes.map((prefix) => set.map((scope) => `${prefix}${scope}`))],
-    );
-    if (route.anyOf !== undefined || expanded.length > 1) rendered.anyOf = expanded;
-    else rendered.scopes = expanded[0] ?? [];
+    if (route.anyOf !== undefined) rendered.anyOf = route.anyOf;
+    else rendered.scopes = route.scopes ?? [];
     if (route.metered === true) rendered.metered = true;
     return rendered;
   }

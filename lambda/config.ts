@@ -19,6 +19,8 @@ export interface OidcIssuerConfig {
   readonly audience: readonly string[] | null;
   readonly jwksUri: string;
   readonly scopeClaim: ScopeClaim;
+  /** Scopes starting with this prefix count without it (e.g. Cognito's `<resource server>/`). */
+  readonly scopePrefix?: string;
 }
 
 /** An Amazon Cognito user pool (issuer and JWKS URI derived from the pool id). */
@@ -31,6 +33,8 @@ export interface CognitoIssuerConfig {
   readonly tokenUse: 'access' | 'id';
   readonly jwksUri: string;
   readonly scopeClaim: ScopeClaim;
+  /** Scopes starting with this prefix count without it: Cognito names resource-server scopes `<identifier>/<scope>`. */
+  readonly scopePrefix?: string;
 }
 
 export type IssuerConfig = OidcIssuerConfig | CognitoIssuerConfig;
@@ -93,8 +97,16 @@ function scopeClaim(setting: string, value: unknown, where: string): ScopeClaim 
   throw new ConfigurationError(setting, `${where}.scopeClaim must be "scope" or "scp"`);
 }
 
-const OIDC_FIELDS = new Set(['issuer', 'audience', 'jwksUri', 'scopeClaim']);
-const COGNITO_FIELDS = new Set(['cognitoUserPoolId', 'clientIds', 'tokenUse', 'scopeClaim']);
+const OIDC_FIELDS = new Set(['issuer', 'audience', 'jwksUri', 'scopeClaim', 'scopePrefix']);
+const COGNITO_FIELDS = new Set(['cognitoUserPoolId', 'clientIds', 'tokenUse', 'scopeClaim', 'scopePrefix']);
+
+function scopePrefix(setting: string, value: unknown, where: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/.test(value)) {
+    throw new ConfigurationError(setting, `${where}.scopePrefix must be a short string of scope characters, e.g. "orders-api/"`);
+  }
+  return value;
+}
 
 export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerConfig[] {
   if (value === undefined) return [];
@@ -126,6 +138,7 @@ export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerCon
         tokenUse,
         jwksUri: `${issuer}/.well-known/jwks.json`,
         scopeClaim: scopeClaim(setting, spec.scopeClaim, where),
+        scopePrefix: scopePrefix(setting, spec.scopePrefix, where),
       });
     }
     const issuer = httpsUrl(setting, spec.issuer, `${where}.issuer`);
@@ -142,6 +155,7 @@ export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerCon
         `${where}.jwksUri`,
       ),
       scopeClaim: scopeClaim(setting, spec.scopeClaim, where),
+      scopePrefix: scopePrefix(setting, spec.scopePrefix, where),
     });
   });
   const seen = new Set<string>();

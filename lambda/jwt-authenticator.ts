@@ -84,7 +84,7 @@ export function classifyVerificationError(error: unknown): CredentialRejectedErr
   return new DependencyFaultError('internal_error', 'Token verification failed unexpectedly', { cause: error });
 }
 
-function readScopes(payload: JwtPayload, claim: 'scope' | 'scp'): string[] {
+function readScopes(payload: JwtPayload, claim: 'scope' | 'scp', prefix: string | undefined): string[] {
   const value = (payload as Record<string, unknown>)[claim];
   if (value === undefined) return [];
   let scopes: unknown[];
@@ -94,7 +94,10 @@ function readScopes(payload: JwtPayload, claim: 'scope' | 'scp'): string[] {
   for (const scope of scopes) {
     if (typeof scope !== 'string' || !isValidScope(scope)) reject('invalid_claims', `Token ${claim} claim holds an invalid scope`);
   }
-  return [...new Set(scopes as string[])];
+  const names = prefix === undefined
+    ? (scopes as string[])
+    : (scopes as string[]).map((scope) => (scope.startsWith(prefix) && scope.length > prefix.length ? scope.slice(prefix.length) : scope));
+  return [...new Set(names)];
 }
 
 function boundedString(payload: JwtPayload, claim: string): string | undefined {
@@ -198,7 +201,7 @@ export class JwtAuthenticator {
       subject,
       clientId,
       principal,
-      scopes: Object.freeze(readScopes(payload, config.scopeClaim)),
+      scopes: Object.freeze(readScopes(payload, config.scopeClaim, config.scopePrefix)),
     });
   }
 }

@@ -2,10 +2,10 @@
  * The gateway responses of the local gateway: status, headers and body per API Gateway response type, JSON bodies,
  * CORS headers, and RFC 6750 `WWW-Authenticate` challenges on 401 and 403.
  *
- * MERGE NOTE: stand-in until `infra/gateway-responses.ts` (the definitions the CDK stack deploys) lands; the local
- * gateway should then import those so both answer with the same bodies and headers. Bodies may use the API Gateway
- * variables `$context.error.messageString` (a quoted JSON string), `$context.error.message` and `$context.requestId`;
- * {@link renderGatewayResponse} substitutes them.
+ * `npm start` serves the definitions the CDK stack deploys (`infra/gateway-responses.ts`); the ones here are API
+ * Gateway's defaults, used for response types those leave out and by gateway tests that pass no definitions. Bodies
+ * may use the API Gateway variables `$context.error.messageString` (a quoted JSON string), `$context.error.message`
+ * and `$context.requestId`; {@link renderGatewayResponse} substitutes them.
  */
 export interface GatewayResponseDefinition {
   readonly statusCode: number;

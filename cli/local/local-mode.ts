@@ -20,6 +20,7 @@ import { USAGE_TIERS, type UsageTier } from '../../infra/usage-tiers';
 import { AuthorizerResultCache } from './authorizer-cache';
 import { loadDevClients, type DevClient } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
+import { servedGatewayResponses } from '../../infra/gateway-responses';
 import type { GatewayResponseDefinitions } from './gateway-responses';
 import { closeServer, listen } from './listen';
 import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_KEY_TABLE, LOCAL_REGION, LOCAL_STAGE } from './local-constants';
@@ -65,7 +66,7 @@ export interface LocalModeOptions {
   /** Usage-plan tiers; defaults to the stack's USAGE_TIERS (tests add small ones). */
   readonly tiers?: Readonly<Record<string, UsageTier>>;
   readonly devClients?: readonly DevClient[];
-  /** Gateway responses; defaults to the local definitions. */
+  /** Gateway responses; defaults to the ones the CDK stack deploys (infra/gateway-responses.ts). */
   readonly gatewayResponses?: GatewayResponseDefinitions;
   /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
   readonly logLevel?: LogLevel;
@@ -187,7 +188,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       usageKeys: store.registry,
       meter: new UsagePlanMeter(tiers),
       backend: createSampleBackend(),
-      ...(options.gatewayResponses ? { responses: options.gatewayResponses } : {}),
+      responses: options.gatewayResponses ?? servedGatewayResponses(),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
     const gatewayServer = gateway.createServer();

@@ -3,7 +3,8 @@
  * memory (`--memory`). On start it creates the key table and the usage-key registry when missing, and registers the
  * default plan's shared usage key (the one JWT clients without a binding are metered under).
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureActiveTable } from '../dynamodb-tables';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { keyTableCreateInput } from '../key-table-definition';
@@ -30,12 +31,7 @@ export interface LocalStore {
 }
 
 async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-  } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-    await client.send(new CreateTableCommand(keyTableCreateInput(tableName)));
-  }
+  await ensureActiveTable(client, keyTableCreateInput(tableName));
 }
 
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {

@@ -3,9 +3,8 @@
  * plan, and whether it is enabled. The key CLI writes it (`--local`), the local gateway reads it to meter callers.
  * It lives in the local DynamoDB-compatible store, in its own table, so it survives restarts with the keys.
  */
+import { ensureActiveTable } from '../dynamodb-tables';
 import {
-  CreateTableCommand,
-  DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -32,19 +31,12 @@ export class LocalUsageKeyRegistry {
 
   /** Creates the table when it does not exist yet. */
   async ensureTable(): Promise<void> {
-    try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
-    } catch (error) {
-      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
-      await this.client.send(
-        new CreateTableCommand({
-          TableName: this.tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: 'value', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'value', KeyType: 'HASH' }],
-        }),
-      );
-    }
+    await ensureActiveTable(this.client, {
+      TableName: this.tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'value', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'value', KeyType: 'HASH' }],
+    });
   }
 
   /** Adds a usage key to a plan. Refuses to overwrite an existing value. */

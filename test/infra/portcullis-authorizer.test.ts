@@ -98,7 +98,7 @@ describe('Class: PortcullisAuthorizer', () => {
       expect(() => compileManifest(manifestFromTemplate(Template.fromStack(stack)))).not.toThrow();
     });
 
-    it('also accepts Cognito resource-server scopes (<identifier>/<scope>) as an alternative', () => {
+    it('tells the function to read Cognito resource-server scopes (<identifier>/<scope>) without the prefix', () => {
       const stack = newStack();
       const pool = new cognito.UserPool(stack, 'Pool');
       const api = newApi(stack);
@@ -108,9 +108,15 @@ describe('Class: PortcullisAuthorizer', () => {
       authorizer.protect(api.root.addResource('a'), 'GET', undefined, { scopes: ['a:read', 'a:list'] });
       authorizer.protect(api.root.addResource('b'), 'GET');
       expect(manifestFromTemplate(Template.fromStack(stack)).routes).toEqual([
-        { method: 'GET', path: '/a', anyOf: [['a:read', 'a:list'], ['orders/a:read', 'orders/a:list']] },
+        { method: 'GET', path: '/a', scopes: ['a:read', 'a:list'] },
         { method: 'GET', path: '/b', scopes: [] },
       ]);
+      const environment = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+        Properties: { Handler: 'index.handler' },
+      });
+      const issuers = JSON.stringify(Object.values(environment).map((fn) => (fn as { Properties: { Environment: unknown } }).Properties.Environment));
+      expect(issuers).toContain('scopePrefix');
+      expect(issuers).toContain('orders/');
     });
   });
 

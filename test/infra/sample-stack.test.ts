@@ -16,7 +16,11 @@ function placeholders(value: unknown): unknown {
   if (typeof value === 'string') return value;
   const text = JSON.stringify(value);
   if (text.includes('UserPool') && text.includes('cognitoUserPoolId')) {
-    return JSON.stringify([{ cognitoUserPoolId: 'eu-west-1_Sample123', clientIds: ['client123'], tokenUse: 'access' }]);
+    // The pool and client ids are CloudFormation references; every literal field is kept as synthesized.
+    const scopePrefix = /scopePrefix\\?":\\?"([^"\\]+)/.exec(text)?.[1];
+    return JSON.stringify([
+      { cognitoUserPoolId: 'eu-west-1_Sample123', clientIds: ['client123'], tokenUse: 'access', ...(scopePrefix ? { scopePrefix } : {}) },
+    ]);
   }
   return 'placeholder';
 }
@@ -63,17 +67,10 @@ describe('Class: PortcullisSampleStack', () => {
   });
 
   describe('the manifest the function receives', () => {
-    it('is the sample manifest, each scoped route also accepting the Cognito resource-server form', () => {
-      const routes = manifestFromTemplate(template).routes;
-      expect(routes).toEqual(
-        SAMPLE_ROUTE_MANIFEST.routes.map((route) => {
-          const scopes = route.scopes ?? [];
-          const base = { method: route.method, path: route.path, ...(route.metered ? { metered: true } : {}) };
-          return scopes.length === 0
-            ? { ...base, scopes: [] }
-            : { ...base, anyOf: [scopes, scopes.map((scope) => `${SAMPLE_AUDIENCE}/${scope}`)] };
-        }),
-      );
+    it('is exactly the sample manifest, with Cognito scopes read without their resource-server prefix', () => {
+      expect(manifestFromTemplate(template)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
+      const issuers = JSON.parse(placeholders(authorizerEnvironment(template).JWT_ISSUERS) as string) as Array<Record<string, unknown>>;
+      expect(issuers).toEqual([expect.objectContaining({ scopePrefix: `${SAMPLE_AUDIENCE}/`, tokenUse: 'access' })]);
     });
 
     it('is exactly the sample manifest without Cognito', () => {
@@ -89,7 +86,8 @@ describe('Class: PortcullisSampleStack', () => {
       expect(config.apiKeyPrefix).toBe(SAMPLE_KEY_PREFIX);
       expect(config.defaultPlan).toBe(SAMPLE_DEFAULT_PLAN);
       expect(config.issuers).toHaveLength(1);
-      expect(config.manifest.find('DELETE', '/items/{id}')?.requirement).toEqual([['items:admin'], [`${SAMPLE_AUDIENCE}/items:admin`]]);
+      expect(config.manifest.find('DELETE', '/items/{id}')?.requirement).toEqual([['items:admin']]);
+      expect(config.issuers[0]).toMatchObject({ kind: 'cognito', scopePrefix: `${SAMPLE_AUDIENCE}/` });
     });
   });
 

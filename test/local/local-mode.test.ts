@@ -8,6 +8,12 @@ import { startLocalMode, type LocalMode } from '../../cli/local/local-mode';
 import { loadSigningKey } from '../../cli/local/local-state';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
 import { call, clientToken, createLocalKey, issuerRequest, tempDataDir, tokenRequest } from './local-helpers';
+import { servedGatewayResponses } from '../../infra/gateway-responses';
+
+/** The bodies the CDK stack deploys: the local gateway must answer with exactly these. */
+const DEPLOYED = Object.fromEntries(
+  Object.entries(servedGatewayResponses()).map(([type, response]) => [type, JSON.parse(response.body) as unknown]),
+) as Record<keyof ReturnType<typeof servedGatewayResponses>, unknown>;
 
 const FREE_PORTS = { gateway: 0, issuer: 0, dynamodb: 0 };
 /** The stack's tiers plus a tiny one, so a quota can be used up in a test. */
@@ -109,7 +115,7 @@ describe('Gateway with the real authorizer', () => {
   it('answers 401 without a credential and with a bad token, with the gateway response body', async () => {
     const none = await call(local, 'GET', '/items');
     expect(none.status).toBe(401);
-    expect(none.json()).toEqual({ message: 'Unauthorized' });
+    expect(none.json()).toEqual(DEPLOYED.UNAUTHORIZED);
     expect((await call(local, 'GET', '/items', 'Bearer not.a.token')).status).toBe(401);
   });
 
@@ -141,7 +147,7 @@ describe('Gateway with the real authorizer', () => {
     const reader = await clientToken(local, 'local-reader');
     const denied = await call(local, 'POST', '/items', `Bearer ${reader}`, { name: 'x' });
     expect(denied.status).toBe(403);
-    expect(denied.json()).toEqual({ message: 'User is not authorized to access this resource with an explicit deny' });
+    expect(denied.json()).toEqual(DEPLOYED.ACCESS_DENIED);
 
     const admin = await clientToken(local, 'local-admin');
     const created = await call(local, 'POST', '/items', `Bearer ${admin}`, { name: 'widget' });
@@ -174,7 +180,7 @@ describe('Gateway with the real authorizer', () => {
     const disabled = await createLocalKey(local, { scopes: ['items:read'], usageKeyEnabled: false });
     const forbidden = await call(local, 'GET', '/items', `ApiKey ${disabled.key}`);
     expect(forbidden.status).toBe(403);
-    expect(forbidden.json()).toEqual({ message: 'Forbidden' });
+    expect(forbidden.json()).toEqual(DEPLOYED.INVALID_API_KEY);
     expect((await call(local, 'GET', '/whoami', `ApiKey ${disabled.key}`)).status).toBe(200);
     const unregistered = await createLocalKey(local, { scopes: ['items:read'], registerUsageKey: false });
     expect((await call(local, 'GET', '/items', `ApiKey ${unregistered.key}`)).status).toBe(403);
@@ -186,7 +192,8 @@ describe('Gateway with the real authorizer', () => {
     const statuses = await Promise.all(Array.from({ length: USAGE_TIERS.free.burstLimit + 5 }, () => call(local, 'GET', '/items', `ApiKey ${key}`)));
     const throttled = statuses.filter((response) => response.status === 429);
     expect(throttled.length).toBeGreaterThanOrEqual(4);
-    expect(throttled[0]!.json()).toEqual({ message: 'Too Many Requests' });
+    expect(throttled[0]!.json()).toEqual(DEPLOYED.THROTTLED);
+    expect((throttled[0]!.json() as { message: string }).message).toBe('Too Many Requests');
     expect(statuses.filter((response) => response.status === 200).length).toBeLessThanOrEqual(USAGE_TIERS.free.burstLimit + 1);
   });
 
@@ -195,7 +202,8 @@ describe('Gateway with the real authorizer', () => {
     for (let i = 0; i < 3; i++) expect((await call(local, 'GET', '/items', `ApiKey ${key}`)).status).toBe(200);
     const over = await call(local, 'GET', '/items', `ApiKey ${key}`);
     expect(over.status).toBe(429);
-    expect(over.json()).toEqual({ message: 'Limit Exceeded' });
+    expect(over.json()).toEqual(DEPLOYED.QUOTA_EXCEEDED);
+    expect((over.json() as { message: string }).message).toBe('Limit Exceeded');
     expect((await call(local, 'GET', '/whoami', `ApiKey ${key}`)).status).toBe(200); // not metered
   });
 
@@ -241,7 +249,7 @@ describe('Local mode settings', () => {
       await fragile.store.stop();
       const response = await call(fragile, 'GET', '/whoami', `ApiKey ${key}`);
       expect(response.status).toBe(500);
-      expect(response.json()).toEqual({ message: 'Internal server error' });
+      expect([DEPLOYED.AUTHORIZER_FAILURE, DEPLOYED.AUTHORIZER_CONFIGURATION_ERROR]).toContainEqual(response.json());
     } finally {
       await fragile.stop();
     }

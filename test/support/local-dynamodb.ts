@@ -1,7 +1,8 @@
 /**
  * A real DynamoDB protocol endpoint for tests: dynalite on loopback, in memory, with the key table created.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ensureActiveTable } from '../../cli/dynamodb-tables';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { keyTableCreateInput } from '../../cli/key-table-definition';
@@ -34,7 +35,7 @@ export async function startLocalDynamoDb(tableName = 'portcullis-keys'): Promise
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-  await client.send(new CreateTableCommand(keyTableCreateInput(tableName)));
+  await ensureActiveTable(client, keyTableCreateInput(tableName));
   return {
     endpoint,
     port,

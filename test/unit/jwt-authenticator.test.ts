@@ -109,3 +109,33 @@ describe('JwtAuthenticator', () => {
     });
   });
 });
+
+describe('JwtAuthenticator: Cognito resource-server scopes', () => {
+  it('reads <identifier>/<scope> as <scope> when the issuer has a scopePrefix, and leaves other scopes alone', async () => {
+    const jwksCache = new HardenedJwksCache({
+      fetchDocument: () => Promise.reject(new Error('no network in this test')),
+      refetchIntervalMs: 10_000,
+      maxAgeMs: 3_600_000,
+      nowMs: Date.now,
+    });
+    jwksCache.addJwks(`${COGNITO_ISSUER}/.well-known/jwks.json`, { keys: [cognitoKey.publicJwk as never] });
+    const auth = new JwtAuthenticator({
+      issuers: parseIssuers([{ cognitoUserPoolId: 'eu-west-1_Sample01', clientIds: ['app'], scopePrefix: 'orders-api/' }]),
+      jwksCache,
+      clockSkewSeconds: 30,
+      verifiedTokenCacheTtlMs: 0,
+      verifiedTokenCacheMaxEntries: 10,
+      nowMs: Date.now,
+    });
+    const token = signJwt(cognitoKey, {
+      iss: COGNITO_ISSUER,
+      sub: 'app',
+      client_id: 'app',
+      token_use: 'access',
+      scope: 'orders-api/items:read other-api/items:write orders-api/ openid',
+      exp: now() + 60,
+    });
+    const { identity } = await auth.authenticate(token);
+    expect(identity.scopes).toEqual(['items:read', 'other-api/items:write', 'orders-api/', 'openid']);
+  });
+});
