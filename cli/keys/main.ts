@@ -20,7 +20,15 @@ import {
 } from './format';
 import { DEFAULT_PLAN, KEY_STATES, KeyManager, MAX_GRACE_SECONDS, type KeyState } from './key-manager';
 import { resolveTarget, type ClientFactories, type Target, type TargetFlags } from './target';
-import { parseScopes, validatePlan } from './validation';
+import {
+  parseScopes,
+  validateClientId,
+  validateIssuer,
+  validateKeyId,
+  validateName,
+  validateOwner,
+  validatePlan,
+} from './validation';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -299,10 +307,11 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const asJson = values.json === true;
   switch (command) {
     case 'create': {
-      const owner = required(command, values, 'owner');
+      const owner = validateOwner(required(command, values, 'owner'));
       const scopes = parseScopes(required(command, values, 'scopes'));
       plan = validatePlan(str(values, 'plan') ?? DEFAULT_PLAN);
-      const name = str(values, 'name');
+      const rawName = str(values, 'name');
+      const name = rawName === undefined ? undefined : validateName(rawName);
       const expiresIn = str(values, 'expires-in');
       const expiresInSeconds = expiresIn === undefined ? undefined : parseDuration('--expires-in', expiresIn);
       run = async (manager) => {
@@ -312,7 +321,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       break;
     }
     case 'list': {
-      const owner = str(values, 'owner');
+      const rawOwner = str(values, 'owner');
+      const owner = rawOwner === undefined ? undefined : validateOwner(rawOwner);
       const planFilter = str(values, 'plan');
       if (planFilter !== undefined) validatePlan(planFilter);
       const status = str(values, 'status');
@@ -327,7 +337,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       break;
     }
     case 'show': {
-      const keyId = positionals[0]!;
+      const keyId = validateKeyId(positionals[0]!);
       run = async (manager) => {
         const summary = await manager.show(keyId);
         io.stdout(asJson ? json(summaryJson(summary, true)) : keyDetailText(summary, now()));
@@ -335,7 +345,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       break;
     }
     case 'rotate': {
-      const keyId = positionals[0]!;
+      const keyId = validateKeyId(positionals[0]!);
       const grace = str(values, 'grace');
       const graceSeconds =
         grace === undefined ? undefined : parseDuration('--grace', grace, { minSeconds: 0, maxSeconds: MAX_GRACE_SECONDS });
@@ -346,7 +356,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       break;
     }
     case 'revoke': {
-      const keyId = positionals[0]!;
+      const keyId = validateKeyId(positionals[0]!);
       const ttl = str(values, 'key-cache-ttl');
       if (ttl !== undefined && values.wait !== true) throw new InputError('usage', 'revoke: --key-cache-ttl only applies with --wait');
       const waitSeconds = values.wait === true ? parseDuration('--key-cache-ttl', ttl ?? '30s', { minSeconds: 0, maxSeconds: 3600 }) : 0;
@@ -364,8 +374,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       break;
     }
     case 'clients bind': {
-      const issuer = required(command, values, 'issuer');
-      const clientId = required(command, values, 'client-id');
+      const issuer = validateIssuer(required(command, values, 'issuer'));
+      const clientId = validateClientId(required(command, values, 'client-id'));
       plan = validatePlan(required(command, values, 'plan'));
       const bindPlan = plan;
       run = async (manager, target) => {
