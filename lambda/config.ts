@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { KEY_PREFIX_PATTERN } from './api-key-format';
+import { LOG_LEVELS, type LogLevel } from './decision-log';
 import { integer, json, optionalString, requiredString, type Env } from './env';
 import { ConfigurationError } from './errors';
 import { compileManifest, type CompiledManifest } from './route-manifest';
@@ -58,6 +59,10 @@ export interface AuthorizerConfig {
   readonly dynamoDbTimeoutMs: number;
   readonly dynamoDbConnectTimeoutMs: number;
   readonly dynamoDbMaxAttempts: number;
+  readonly serviceName: string;
+  readonly logLevel: LogLevel;
+  /** CloudWatch namespace of the decision metrics; undefined when metrics are disabled. */
+  readonly metricsNamespace?: string;
 }
 
 const COGNITO_POOL_ID = /^(?<region>[a-z]{2}(?:-[a-z]+)+-\d)_[A-Za-z0-9]+$/;
@@ -147,6 +152,23 @@ export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerCon
   return issuers;
 }
 
+/** POWERTOOLS_LOG_LEVEL, else the Lambda advanced logging level, else INFO (the Powertools conventions). */
+function logLevel(env: Env): LogLevel {
+  const name = optionalString(env, 'POWERTOOLS_LOG_LEVEL') !== undefined ? 'POWERTOOLS_LOG_LEVEL' : 'AWS_LAMBDA_LOG_LEVEL';
+  const value = (optionalString(env, name) ?? 'INFO').toUpperCase().replace('WARNING', 'WARN').replace('CRITICAL', 'ERROR');
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigurationError(name, `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env[name])}`);
+  }
+  return value as LogLevel;
+}
+
+function metricsDisabled(env: Env): boolean {
+  const value = optionalString(env, 'POWERTOOLS_METRICS_DISABLED')?.toLowerCase();
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new ConfigurationError('POWERTOOLS_METRICS_DISABLED', `must be true or false, got ${JSON.stringify(value)}`);
+}
+
 /** Reads and validates every setting. Throws {@link ConfigurationError} naming the first bad one. */
 export function loadConfig(env: Env): AuthorizerConfig {
   const manifest = compileManifest(json(env, 'ROUTE_MANIFEST') ?? requiredString(env, 'ROUTE_MANIFEST'));
@@ -191,6 +213,9 @@ export function loadConfig(env: Env): AuthorizerConfig {
     dynamoDbTimeoutMs: integer(env, 'DYNAMODB_TIMEOUT_MS', { default: 1000, min: 50, max: 20_000 }),
     dynamoDbConnectTimeoutMs: integer(env, 'DYNAMODB_CONNECT_TIMEOUT_MS', { default: 500, min: 50, max: 20_000 }),
     dynamoDbMaxAttempts: integer(env, 'DYNAMODB_MAX_ATTEMPTS', { default: 2, min: 1, max: 5 }),
+    serviceName: optionalString(env, 'POWERTOOLS_SERVICE_NAME') ?? 'portcullis-authorizer',
+    logLevel: logLevel(env),
+    metricsNamespace: metricsDisabled(env) ? undefined : (optionalString(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'Portcullis'),
   };
   if (config.issuers.length === 0 && config.keyTableName === undefined) {
     throw new ConfigurationError('JWT_ISSUERS', 'configure at least one issuer, or KEY_TABLE_NAME for API keys');

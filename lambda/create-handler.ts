@@ -3,14 +3,12 @@
  * invocation (JWKS, key and token caches survive across requests). The handler only adapts the API Gateway event
  * and the result; `authorize` decides.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { authorize, createPolicyMemo, type AuthorizerDependencies } from './authorize';
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
-import { recordDecision } from './decision-log';
+import { DecisionLog } from './decision-log';
 import { DynamoDbKeyStore, errorName, type KeyStore } from './dynamodb-key-store';
 import { CredentialRejectedError, DependencyFaultError } from './errors';
 import { HardenedJwksCache } from './jwks-cache';
@@ -21,8 +19,8 @@ import { JwtAuthenticator } from './jwt-authenticator';
 export const UNAUTHORIZED = 'Unauthorized';
 
 export interface HandlerOverrides {
-  readonly logger?: Logger;
-  readonly metrics?: Metrics;
+  /** Defaults to JSON lines on stdout, per the configuration's log level and metrics namespace. */
+  readonly log?: DecisionLog;
   readonly nowMs?: () => number;
   /** Defaults to DynamoDB through the SDK. */
   readonly keyStore?: KeyStore;
@@ -35,10 +33,9 @@ export interface AuthorizerHandler {
 
 export function createAuthorizerHandler(config: AuthorizerConfig, overrides: HandlerOverrides = {}): AuthorizerHandler {
   const nowMs = overrides.nowMs ?? Date.now;
-  const logger = overrides.logger ?? new Logger({ serviceName: 'portcullis-authorizer' });
-  const metrics =
-    overrides.metrics ??
-    new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Portcullis', serviceName: 'portcullis-authorizer' });
+  const log =
+    overrides.log ??
+    new DecisionLog({ serviceName: config.serviceName, level: config.logLevel, metricsNamespace: config.metricsNamespace });
 
   const keyStore =
     overrides.keyStore ??
@@ -65,7 +62,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
             refetchIntervalMs: config.jwksRefetchIntervalSeconds * 1000,
             maxAgeMs: config.jwksMaxAgeSeconds * 1000,
             nowMs,
-            onBackgroundError: (error) => logger.warn('JWKS background refresh failed', { error: errorName(error) }),
+            onBackgroundError: (error) => log.warn('JWKS background refresh failed', { error: errorName(error) }),
           }),
           clockSkewSeconds: config.clockSkewSeconds,
           maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
@@ -85,7 +82,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
           cacheMaxEntries: config.keyCacheMaxEntries,
           lastUsedIntervalSeconds: config.lastUsedIntervalSeconds,
           nowMs,
-          onLastUsedError: (error, keyId) => logger.warn('last-used update failed', { keyId, error: errorName(error) }),
+          onLastUsedError: (error, keyId) => log.warn('last-used update failed', { keyId, error: errorName(error) }),
         });
 
   const deps: AuthorizerDependencies = {
@@ -108,10 +105,10 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     context?: { awsRequestId?: string },
   ): Promise<APIGatewayAuthorizerResult> => {
     const started = performance.now();
+    const requestId = context?.awsRequestId;
     const base = {
       method: String(event?.httpMethod ?? ''),
       route: `${event?.httpMethod ?? ''} ${event?.resource ?? ''}`,
-      requestId: context?.awsRequestId,
     };
     const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
     try {
@@ -125,24 +122,27 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
         },
         deps,
       );
-      recordDecision(logger, metrics, {
-        ...base,
-        decision: decision.effect === 'Allow' ? 'allow' : 'deny',
-        reason: decision.reason,
-        authMethod: decision.authMethod,
-        principal: decision.principalId,
-        keyId: decision.keyId,
-        cacheHit: decision.cacheHit,
-        latencyMs: latency(),
-      });
+      log.decision(
+        {
+          ...base,
+          decision: decision.effect === 'Allow' ? 'allow' : 'deny',
+          reason: decision.reason,
+          authMethod: decision.authMethod,
+          principal: decision.principalId,
+          keyId: decision.keyId,
+          cacheHit: decision.cacheHit,
+          latencyMs: latency(),
+        },
+        requestId,
+      );
       return decision.result;
     } catch (error) {
       if (error instanceof CredentialRejectedError) {
-        recordDecision(logger, metrics, { ...base, decision: 'unauthorized', reason: error.code, latencyMs: latency() });
+        log.decision({ ...base, decision: 'unauthorized', reason: error.code, latencyMs: latency() }, requestId);
         throw new Error(UNAUTHORIZED);
       }
       const code = error instanceof DependencyFaultError ? error.code : 'internal_error';
-      recordDecision(logger, metrics, { ...base, decision: 'error', reason: code, latencyMs: latency() });
+      log.decision({ ...base, decision: 'error', reason: code, latencyMs: latency() }, requestId);
       // Anything but "Unauthorized" makes API Gateway answer 500 and cache nothing.
       throw new Error(`Authorizer could not decide (${code})`);
     }

@@ -56,6 +56,8 @@ export class DynamoDbKeyStore implements KeyStore {
         maxAttempts: this.options.maxAttempts,
         requestHandler: {
           requestTimeout: this.options.requestTimeoutMs,
+          // Without this, current SDK versions only log a warning when requestTimeout passes and keep waiting.
+          throwOnRequestTimeout: true,
           connectionTimeout: this.options.connectTimeoutMs,
         },
       }),

@@ -13,9 +13,15 @@
 import type { JwksCache } from 'aws-jwt-verify/jwk';
 import type { Jwk, Jwks, JwkWithKid } from 'aws-jwt-verify/jwk';
 import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
-import { JwksNotAvailableInCacheError, KidNotFoundInJwksError, JwtWithoutValidKidError } from 'aws-jwt-verify/error';
+import {
+  JwksNotAvailableInCacheError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
 import { DependencyFaultError } from './errors';
 import type { JwksDocumentFetcher } from './jwks-fetcher';
+import { hasRocaFingerprint } from './roca-fingerprint';
 
 export interface HardenedJwksCacheOptions {
   readonly fetchDocument: JwksDocumentFetcher;
@@ -38,17 +44,26 @@ interface UriState {
   inFlight?: Promise<void>;
 }
 
+function isStrongRsaModulus(modulus: Buffer): boolean {
+  const significant = modulus[0] === 0 ? modulus.subarray(1) : modulus;
+  return significant.length >= 256 && !hasRocaFingerprint(significant);
+}
+
 function isUsableSigningKey(value: unknown): value is JwkWithKid {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const jwk = value as Record<string, unknown>;
   if (typeof jwk.kid !== 'string' || jwk.kid === '') return false;
   if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+  // key_ops (RFC 7517 4.3), which aws-jwt-verify ignores: when present it must allow verification.
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return false;
   for (const field of ['alg', 'n', 'e', 'x', 'y', 'crv', 'use'] as const) {
     if (field in jwk && typeof jwk[field] !== 'string') return false;
   }
   switch (jwk.kty) {
     case 'RSA':
-      return typeof jwk.n === 'string' && typeof jwk.e === 'string';
+      if (typeof jwk.n !== 'string' || typeof jwk.e !== 'string') return false;
+      // Refuse keys under 2048 bits and ROCA-flawed keys: the issuer's weakness would become ours.
+      return isStrongRsaModulus(Buffer.from(jwk.n, 'base64url'));
     case 'EC':
       return typeof jwk.crv === 'string' && typeof jwk.x === 'string' && typeof jwk.y === 'string';
     case 'OKP':
@@ -83,6 +98,19 @@ export function parseJwksDocument(body: Buffer): Map<string, JwkWithKid> {
   for (const kid of duplicated) usable.delete(kid);
   if (usable.size === 0) throw new DependencyFaultError('jwks_unavailable', 'JWKS response holds no usable signing key');
   return usable;
+}
+
+const CURVE_OF: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521', EdDSA: 'Ed25519' };
+
+/**
+ * The key must be of the family the token's `alg` names (aws-jwt-verify only compares `alg` when the JWK has one,
+ * and would otherwise verify an "RS256" token with an EC key), and of its curve.
+ */
+export function assertKeyFitsAlgorithm(jwk: JwkWithKid, alg: unknown): void {
+  const fits =
+    typeof alg === 'string' &&
+    (alg.startsWith('RS') ? jwk.kty === 'RSA' : alg.startsWith('ES') ? jwk.kty === 'EC' && jwk.crv === CURVE_OF[alg] : alg === 'EdDSA' && jwk.kty === 'OKP' && jwk.crv === 'Ed25519');
+  if (!fits) throw new JwtInvalidSignatureAlgorithmError('Token algorithm does not fit the key', alg as string, undefined);
 }
 
 export class HardenedJwksCache implements JwksCache {
@@ -141,6 +169,7 @@ export class HardenedJwksCache implements JwksCache {
     const jwk = state.keys.get(kid);
     if (!jwk) throw new KidNotFoundInJwksError('JWK for kid not found in the cached JWKS');
     this.refreshInBackgroundIfOld(jwksUri, state);
+    assertKeyFitsAlgorithm(jwk, decomposedJwt.header.alg);
     return jwk;
   }
 
@@ -151,6 +180,7 @@ export class HardenedJwksCache implements JwksCache {
     const cached = state.keys?.get(kid);
     if (cached) {
       this.refreshInBackgroundIfOld(jwksUri, state);
+      assertKeyFitsAlgorithm(cached, decomposedJwt.header.alg);
       return cached;
     }
     if (state.inFlight) {
@@ -162,6 +192,7 @@ export class HardenedJwksCache implements JwksCache {
     }
     const jwk = state.keys?.get(kid);
     if (!jwk) throw new KidNotFoundInJwksError('JWK for kid not found in the JWKS');
+    assertKeyFitsAlgorithm(jwk, decomposedJwt.header.alg);
     return jwk;
   }
 

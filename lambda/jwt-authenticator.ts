@@ -1,6 +1,7 @@
 /**
  * Verifies OAuth 2.0 / OIDC access tokens with aws-jwt-verify against the configured issuers, and enforces what
- * the library does not: `exp` required, no `crit` header, asymmetric algorithms only, `iat` not in the future,
+ * the library does not: canonical base64url, no `crit` header, asymmetric algorithms only (compact-jws.ts), `exp`
+ * required, `iat` not in the future,
  * an optional maximum lifetime, bounded identifiers. Verified tokens are remembered (bounded, never past `exp`
  * nor the cache TTL) so a client reusing its token pays a map lookup instead of a signature check.
  */
@@ -23,13 +24,11 @@ import type { JwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import type { IssuerConfig } from './config';
+import { preflightCompactJws } from './compact-jws';
 import { CredentialRejectedError, DependencyFaultError } from './errors';
 import { MAX_IDENTIFIER_LENGTH } from './key-table';
 import { LruCache } from './lru-cache';
 import { isValidScope } from './route-manifest';
-
-/** Asymmetric algorithms only: an HMAC "signed" with a public key is the classic confusion attack. */
-export const ACCEPTED_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 
 export interface JwtIdentity {
   readonly issuer: string;
@@ -138,17 +137,14 @@ export class JwtAuthenticator {
     const remembered = this.verifiedTokens.get(token, this.options.nowMs());
     if (remembered !== undefined) return { identity: remembered, cacheHit: true };
 
+    preflightCompactJws(token);
     let decomposed: DecomposedJwt;
     try {
       decomposed = decomposeUnverifiedJwt(token);
     } catch (error) {
       throw classifyVerificationError(error);
     }
-    const { header, payload } = decomposed;
-    if ('crit' in header) reject('crit_header', 'Token has a crit header we do not understand');
-    if (typeof header.alg !== 'string' || !ACCEPTED_ALGORITHMS.has(header.alg)) {
-      reject('unsupported_algorithm', 'Token algorithm is not accepted');
-    }
+    const { payload } = decomposed;
     const entry = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
     if (!entry) return reject('unknown_issuer', 'Token issuer is not configured');
 
@@ -182,6 +178,8 @@ export class JwtAuthenticator {
     const skew = this.options.clockSkewSeconds;
     if (typeof payload.exp !== 'number') reject('invalid_claims', 'Token has no exp claim');
     const exp = payload.exp as number;
+    // The library checked exp against the system clock; check it against ours too, so the clock stays injectable.
+    if (exp + skew <= nowSeconds) reject('token_expired', 'Token is expired');
     if (payload.iat !== undefined && payload.iat > nowSeconds + skew) {
       reject('token_issued_in_future', 'Token iat is in the future');
     }

@@ -2,7 +2,6 @@
  * Builds the real authorizer handler against real parts: dynalite on loopback for keys, an HTTPS JWKS endpoint for
  * tokens, configuration given as the environment variables the stack sets. Nothing of ours is replaced.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
 import { loadConfig } from '../../lambda/config';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../lambda/create-handler';
+import { DecisionLog } from '../../lambda/decision-log';
 import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
 import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table';
 import type { RouteManifest } from '../../lambda/route-manifest';
@@ -94,6 +94,10 @@ export interface HarnessOptions {
 
 export interface Harness extends AuthorizerHandler {
   readonly keyStore?: DynamoDbKeyStore;
+  /** Every decision the handler logged, in order (the structured log line's fields). */
+  readonly decisions: Array<Record<string, unknown>>;
+  /** The reason code of the last decision. */
+  lastReason(): string | undefined;
 }
 
 const caDir = mkdtempSync(join(tmpdir(), 'portcullis-ca-'));
@@ -136,12 +140,23 @@ export function createHarness(options: HarnessOptions): Harness {
         credentials: TEST_CREDENTIALS,
       })
     : undefined;
+  const decisions: Array<Record<string, unknown>> = [];
+  const log = new DecisionLog({
+    serviceName: 'portcullis-test',
+    level: 'INFO',
+    metricsNamespace: 'PortcullisTest',
+    // Keep the decision lines, so tests can read the reason codes the authorizer logs.
+    write: (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry.message === 'authorizer decision') decisions.push(entry);
+    },
+  });
   const built = createAuthorizerHandler(config, {
-    logger: new Logger({ serviceName: 'portcullis-test', logLevel: 'SILENT' }),
+    log,
     nowMs: options.nowMs,
     keyStore,
   });
-  return { ...built, keyStore };
+  return { ...built, keyStore, decisions, lastReason: () => decisions.at(-1)?.reason as string | undefined };
 }
 
 export interface StoredKey {

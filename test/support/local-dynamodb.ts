@@ -13,6 +13,9 @@ export interface LocalDynamoDb {
   readonly tableName: string;
   readonly client: DynamoDBClient;
   putItem(item: Item): Promise<void>;
+  /** Requests the server received, by operation (GetItem, UpdateItem...). */
+  readonly requests: Map<string, number>;
+  count(operation: string): number;
   stop(): Promise<void>;
 }
 
@@ -21,6 +24,12 @@ export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' }
 
 export async function startLocalDynamoDb(tableName = 'portcullis-keys'): Promise<LocalDynamoDb> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const requests = new Map<string, number>();
+  server.on('request', (req: { headers: Record<string, string | string[] | undefined> }) => {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.slice(target.indexOf('.') + 1);
+    requests.set(operation, (requests.get(operation) ?? 0) + 1);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const endpoint = `http://127.0.0.1:${port}`;
@@ -31,6 +40,8 @@ export async function startLocalDynamoDb(tableName = 'portcullis-keys'): Promise
     port,
     tableName,
     client,
+    requests,
+    count: (operation) => requests.get(operation) ?? 0,
     async putItem(item) {
       await client.send(new PutItemCommand({ TableName: tableName, Item: item as never }));
     },

@@ -1,0 +1,273 @@
+/**
+ * The local gateway: an HTTP server that does what API Gateway REST does in front of a Lambda REQUEST authorizer
+ * and a Lambda proxy backend, in API Gateway's order:
+ *
+ * 1. match the resource and method (none: 403 Missing Authentication Token; OPTIONS: the CORS preflight, without
+ *    the authorizer);
+ * 2. identity source `method.request.header.Authorization`: missing or empty -> 401 without calling the authorizer;
+ * 3. the authorizer result: from the result cache (keyed by the identity source value), else by invoking the
+ *    authorizer with a REQUEST event; `Unauthorized` -> 401, any other error or an invalid result -> 500; valid
+ *    results (Allow or Deny) are cached;
+ * 4. the policy evaluated against this request's method ARN: explicit or implicit deny -> 403;
+ * 5. metered routes: `usageIdentifierKey` must be an enabled key of a usage plan (else 403 Forbidden), then the
+ *    plan's throttle (429 Too Many Requests) and quota (429 Limit Exceeded);
+ * 6. the backend, invoked with a proxy event carrying the authorizer context as strings.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import {
+  backendAuthorizerContext,
+  buildAuthorizerEvent,
+  buildProxyEvent,
+  methodArn,
+  type GatewayRequest,
+  type StageIdentity,
+} from './authorizer-event';
+import type { AuthorizerResultCache } from './authorizer-cache';
+import { validateAuthorizerResult, type ValidAuthorizerResult } from './authorizer-result';
+import {
+  EXPLICIT_DENY_MESSAGE,
+  LOCAL_GATEWAY_RESPONSES,
+  PREFLIGHT_HEADERS,
+  renderGatewayResponse,
+  type GatewayResponseDefinitions,
+  type GatewayResponseType,
+} from './gateway-responses';
+import { evaluatePolicy } from './iam-policy-evaluator';
+import type { RouteTable } from './route-table';
+import type { ProxyHandler } from './sample-backend';
+import type { UsagePlanMeter } from './usage-plans';
+
+/** The Lambda authorizer, as API Gateway invokes it. */
+export type AuthorizerFunction = (event: ReturnType<typeof buildAuthorizerEvent>, context: { awsRequestId: string }) => Promise<unknown>;
+
+export interface UsageKeyLookup {
+  get(value: string): Promise<{ readonly plan: string; readonly enabled: boolean } | undefined>;
+}
+
+export interface AccessLogEntry {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly latencyMs: number;
+  /** What decided the answer when it was not the backend, e.g. `UNAUTHORIZED`. */
+  readonly responseType?: GatewayResponseType;
+  /** Whether the authorizer result came from the cache (authorized routes only). */
+  readonly authorizerCache?: 'hit' | 'miss';
+  /** Why the authorizer call counted as a failure (500), for the log. */
+  readonly error?: string;
+}
+
+export interface GatewayOptions {
+  readonly routes: RouteTable;
+  readonly stage: StageIdentity;
+  readonly authorizer: AuthorizerFunction;
+  readonly cache: AuthorizerResultCache;
+  readonly usageKeys: UsageKeyLookup;
+  readonly meter: UsagePlanMeter;
+  readonly backend: ProxyHandler;
+  readonly responses?: GatewayResponseDefinitions;
+  /** API Gateway's payload limit: 10 MB. */
+  readonly maxBodyBytes?: number;
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
+}
+
+/** Values of the identity source `method.request.header.Authorization` (header names are case-insensitive). */
+function authorizationValues(rawHeaders: readonly string[]): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
+  }
+  return values;
+}
+
+interface Outcome {
+  readonly response: { statusCode: number; headers: Record<string, string | string[]>; body: Buffer | string };
+  readonly responseType?: GatewayResponseType;
+  readonly authorizerCache?: 'hit' | 'miss';
+  readonly error?: string;
+}
+
+export class LocalGateway {
+  private readonly responses: GatewayResponseDefinitions;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.responses = options.responses ?? LOCAL_GATEWAY_RESPONSES;
+  }
+
+  createServer(): Server {
+    const server = createServer((req, res) => {
+      this.serve(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
+        else res.destroy();
+      });
+    });
+    server.keepAliveTimeout = 5_000;
+    return server;
+  }
+
+  private gatewayResponse(type: GatewayResponseType, requestId: string, extra: Partial<Outcome> = {}, message?: string): Outcome {
+    const rendered = renderGatewayResponse(this.responses, type, { requestId, ...(message ? { message } : {}) });
+    return { ...extra, responseType: type, response: { statusCode: rendered.statusCode, headers: rendered.headers, body: rendered.body } };
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    let rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
+    if (/^https?:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname; // absolute-form request target
+    const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
+
+    let outcome: Outcome;
+    try {
+      const body = await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024);
+      const request: GatewayRequest = {
+        method: (req.method ?? 'GET').toUpperCase(),
+        rawPath,
+        rawQuery,
+        rawHeaders: req.rawHeaders,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        protocol: `HTTP/${req.httpVersion}`,
+        body,
+        requestId,
+        receivedAtMs: Date.now(),
+      };
+      outcome = await this.handle(request);
+    } catch (error) {
+      outcome =
+        error instanceof BodyTooLargeError
+          ? this.gatewayResponse('REQUEST_TOO_LARGE', requestId)
+          : this.gatewayResponse('DEFAULT_5XX', requestId, { error: (error as Error).name });
+    }
+
+    const { statusCode, headers, body } = outcome.response;
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const sent = statusCode === 204 || statusCode === 304 ? Buffer.alloc(0) : bytes;
+    res.writeHead(statusCode, { ...headers, 'x-amzn-RequestId': requestId, 'Content-Length': String(sent.length) });
+    res.end(sent);
+    this.options.onRequest?.({
+      requestId,
+      method: req.method ?? '',
+      path: rawPath,
+      status: statusCode,
+      latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      ...(outcome.responseType ? { responseType: outcome.responseType } : {}),
+      ...(outcome.authorizerCache ? { authorizerCache: outcome.authorizerCache } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+  }
+
+  /** Decides one request. Exposed for tests through the HTTP server only. */
+  private async handle(request: GatewayRequest): Promise<Outcome> {
+    const { requestId } = request;
+    const match = this.options.routes.match(request.method, request.rawPath);
+    if (match.kind === 'missing') return this.gatewayResponse('MISSING_AUTHENTICATION_TOKEN', requestId);
+    if (match.kind === 'preflight') {
+      const methods = match.methods.includes('ANY')
+        ? ['OPTIONS', 'GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'HEAD']
+        : ['OPTIONS', ...match.methods];
+      return {
+        response: {
+          statusCode: 204,
+          headers: { ...PREFLIGHT_HEADERS, 'Access-Control-Allow-Methods': methods.join(',') },
+          body: '',
+        },
+      };
+    }
+
+    let authorizerContext: ReturnType<typeof backendAuthorizerContext> | undefined;
+    let usageKey: string | undefined;
+    let authorizerCache: 'hit' | 'miss' | undefined;
+    if (match.route.authorized) {
+      const identity = authorizationValues(request.rawHeaders);
+      if (identity.length === 0 || identity.every((value) => value.trim() === '')) {
+        return this.gatewayResponse('UNAUTHORIZED', requestId);
+      }
+      // Every value takes part in the key: two Authorization headers never share an entry with one of them.
+      const cacheKey = JSON.stringify(identity);
+      let result: ValidAuthorizerResult | undefined = this.options.cache.get(cacheKey);
+      let integrationLatency = 0;
+      authorizerCache = result ? 'hit' : 'miss';
+      if (!result) {
+        const event = buildAuthorizerEvent(this.options.stage, request, match);
+        const invoked = performance.now();
+        let output: unknown;
+        try {
+          output = await this.options.authorizer(event, { awsRequestId: randomUUID() });
+        } catch (error) {
+          if (error instanceof Error && error.message === 'Unauthorized') {
+            return this.gatewayResponse('UNAUTHORIZED', requestId, { authorizerCache });
+          }
+          return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, {
+            authorizerCache,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+        integrationLatency = Math.round(performance.now() - invoked);
+        try {
+          result = validateAuthorizerResult(output);
+        } catch (error) {
+          return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, { authorizerCache, error: (error as Error).message });
+        }
+        this.options.cache.set(cacheKey, result);
+      }
+
+      let verdict;
+      try {
+        verdict = evaluatePolicy(result.policyDocument, methodArn(this.options.stage, request.method, request.rawPath));
+      } catch (error) {
+        return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, { authorizerCache, error: (error as Error).message });
+      }
+      if (verdict === 'explicit-deny') return this.gatewayResponse('ACCESS_DENIED', requestId, { authorizerCache }, EXPLICIT_DENY_MESSAGE);
+      if (verdict === 'implicit-deny') return this.gatewayResponse('ACCESS_DENIED', requestId, { authorizerCache });
+      authorizerContext = backendAuthorizerContext(result.principalId, integrationLatency, result.context);
+      usageKey = result.usageIdentifierKey;
+    }
+
+    if (match.route.metered) {
+      if (usageKey === undefined || usageKey === '') return this.gatewayResponse('INVALID_API_KEY', requestId, { authorizerCache });
+      const key = await this.options.usageKeys.get(usageKey);
+      if (!key || !key.enabled || !this.options.meter.hasPlan(key.plan)) {
+        return this.gatewayResponse('INVALID_API_KEY', requestId, { authorizerCache });
+      }
+      const metered = this.options.meter.admit(usageKey, key.plan);
+      if (metered === 'throttled') return this.gatewayResponse('THROTTLED', requestId, { authorizerCache });
+      if (metered === 'quota-exceeded') return this.gatewayResponse('QUOTA_EXCEEDED', requestId, { authorizerCache });
+    }
+
+    const event = buildProxyEvent(this.options.stage, request, match, authorizerContext, usageKey && match.route.metered ? { apiKey: usageKey } : undefined);
+    let result: APIGatewayProxyResult;
+    try {
+      result = await this.options.backend(event);
+      if (typeof result?.statusCode !== 'number') throw new Error('The backend returned no statusCode');
+    } catch (error) {
+      return this.gatewayResponse('INTEGRATION_FAILURE', requestId, { authorizerCache, error: (error as Error).message });
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+    const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+    return { response: { statusCode: result.statusCode, headers, body }, authorizerCache };
+  }
+}

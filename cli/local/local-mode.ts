@@ -1,0 +1,215 @@
+/**
+ * Starts the whole local mode in this process: the store, the OAuth issuer, and the gateway running the real
+ * authorizer handler (`createAuthorizerHandler`) configured through `loadConfig` from the environment variables the
+ * CDK stack sets, with the sample API's route manifest, tiers and settings. Stops everything it started.
+ */
+import { loadConfig, type AuthorizerConfig } from '../../lambda/config';
+import { DecisionLog, type LogLevel } from '../../lambda/decision-log';
+import { createAuthorizerHandler } from '../../lambda/create-handler';
+import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
+import type { Env } from '../../lambda/env';
+import {
+  LOCAL_KEY_PREFIX,
+  SAMPLE_AUDIENCE,
+  SAMPLE_DEFAULT_PLAN,
+  SAMPLE_PUBLIC_ROUTES,
+  SAMPLE_ROUTE_MANIFEST,
+  SAMPLE_SCOPES,
+} from '../../infra/sample-api';
+import { USAGE_TIERS, type UsageTier } from '../../infra/usage-tiers';
+import { AuthorizerResultCache } from './authorizer-cache';
+import { loadDevClients, type DevClient } from './dev-clients';
+import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
+import type { GatewayResponseDefinitions } from './gateway-responses';
+import { closeServer, listen } from './listen';
+import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_KEY_TABLE, LOCAL_REGION, LOCAL_STAGE } from './local-constants';
+import { authorizerCacheTtlFromEnv, portsFromEnv, type LocalPorts } from './local-settings';
+import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPaths, writeIssuerInfo, type LocalPaths } from './local-state';
+import { startLocalStore, type LocalStore } from './local-store';
+import { OAuthIssuer } from './oauth-issuer';
+import { RouteTable, type RouteDefinition } from './route-table';
+import { createSampleBackend } from './sample-backend';
+import { UsagePlanMeter } from './usage-plans';
+
+/** The usage key JWT clients without a binding of their own are metered under (the default plan's shared key). */
+export const LOCAL_SHARED_USAGE_KEY = `ptc-local-shared-${SAMPLE_DEFAULT_PLAN}-usage-key`;
+
+/** Authorizer settings a user may tune for local runs; the others are set by the local mode like the stack sets them. */
+const PASS_THROUGH_SETTINGS = [
+  'KEY_CACHE_TTL',
+  'KEY_NEGATIVE_CACHE_TTL',
+  'KEY_CACHE_MAX_ENTRIES',
+  'LAST_USED_INTERVAL',
+  'CLOCK_SKEW',
+  'MAX_TOKEN_LIFETIME',
+  'JWKS_TIMEOUT_MS',
+  'JWKS_MAX_BYTES',
+  'JWKS_REFETCH_INTERVAL',
+  'JWKS_MAX_AGE',
+  'VERIFIED_TOKEN_CACHE_TTL',
+  'VERIFIED_TOKEN_CACHE_MAX_ENTRIES',
+  'DYNAMODB_TIMEOUT_MS',
+  'DYNAMODB_CONNECT_TIMEOUT_MS',
+  'DYNAMODB_MAX_ATTEMPTS',
+] as const;
+
+export interface LocalModeOptions {
+  /** Ports (0 = a free one). Defaults: PORT, ISSUER_PORT, DYNAMODB_PORT from `env`, else 3000, 3001, 8000. */
+  readonly ports?: Partial<LocalPorts>;
+  /** Keep the store in memory (nothing under `.local/dynamodb`). The issuer's key and certificate are kept anyway. */
+  readonly memory?: boolean;
+  /** Defaults to `.local/` at the repository root (or PORTCULLIS_LOCAL_DIR). */
+  readonly dataDir?: string;
+  /** Environment: the local settings (AUTHORIZER_CACHE_TTL, ports) and tunable authorizer settings. */
+  readonly env?: Env;
+  /** Usage-plan tiers; defaults to the stack's USAGE_TIERS (tests add small ones). */
+  readonly tiers?: Readonly<Record<string, UsageTier>>;
+  readonly devClients?: readonly DevClient[];
+  /** Gateway responses; defaults to the local definitions. */
+  readonly gatewayResponses?: GatewayResponseDefinitions;
+  /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
+  readonly logLevel?: LogLevel;
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+  /** Wraps the authorizer function the gateway invokes (tests: fault injection). */
+  readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
+}
+
+export interface LocalMode {
+  readonly ports: LocalPorts;
+  readonly gatewayUrl: string;
+  readonly issuerUrl: string;
+  readonly dynamoDbEndpoint: string;
+  readonly paths: LocalPaths;
+  readonly memory: boolean;
+  readonly devClients: readonly DevClient[];
+  readonly store: LocalStore;
+  readonly config: AuthorizerConfig;
+  readonly authorizerCacheTtlSeconds: number;
+  stop(): Promise<void>;
+}
+
+/** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
+export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string; env: Env }): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PASS_THROUGH_SETTINGS) {
+    const value = options.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return {
+    ...env,
+    ROUTE_MANIFEST: JSON.stringify(SAMPLE_ROUTE_MANIFEST),
+    JWT_ISSUERS: JSON.stringify([
+      { issuer: options.issuerUrl, audience: SAMPLE_AUDIENCE, jwksUri: `${options.issuerUrl}/.well-known/jwks.json` },
+    ]),
+    KEY_TABLE_NAME: LOCAL_KEY_TABLE,
+    API_KEY_PREFIX: LOCAL_KEY_PREFIX,
+    DEFAULT_PLAN: SAMPLE_DEFAULT_PLAN,
+    DEFAULT_USAGE_IDENTIFIER_KEY: LOCAL_SHARED_USAGE_KEY,
+    JWKS_EXTRA_CA_FILE: options.caFile,
+  };
+}
+
+export function sampleRouteDefinitions(): RouteDefinition[] {
+  return [
+    ...SAMPLE_PUBLIC_ROUTES.map((route) => ({ method: route.method, path: route.path, authorized: false, metered: false })),
+    ...SAMPLE_ROUTE_MANIFEST.routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      authorized: true,
+      metered: route.metered === true,
+    })),
+  ];
+}
+
+export async function startLocalMode(options: LocalModeOptions = {}): Promise<LocalMode> {
+  const env = options.env ?? process.env;
+  const ports = { ...portsFromEnv(env), ...options.ports };
+  const authorizerCacheTtlSeconds = authorizerCacheTtlFromEnv(env);
+  const paths = localPaths(options.dataDir ?? defaultDataDir(env));
+  const memory = options.memory === true;
+  const devClients = options.devClients ?? loadDevClients();
+  const tiers = options.tiers ?? USAGE_TIERS;
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+
+  try {
+    const tls = await loadOrCreateIssuerTls(paths);
+    const { key: signingKey } = loadOrCreateSigningKey(paths);
+
+    const store = await startLocalStore({
+      port: ports.dynamodb,
+      ...(memory ? {} : { path: paths.dynamoDbDir }),
+      keyTableName: LOCAL_KEY_TABLE,
+      sharedUsageKeys: [{ value: LOCAL_SHARED_USAGE_KEY, plan: SAMPLE_DEFAULT_PLAN, name: `shared key of the ${SAMPLE_DEFAULT_PLAN} plan (JWT clients without a binding)` }],
+    });
+    cleanups.push(() => store.stop());
+
+    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, audience: SAMPLE_AUDIENCE, scopesSupported: SAMPLE_SCOPES });
+    const issuerServer = issuer.createServer();
+    const issuerPort = await listen(issuerServer, ports.issuer, LOCAL_HOST, 'ISSUER_PORT', 'local OAuth issuer');
+    cleanups.push(() => closeServer(issuerServer));
+    const issuerUrl = `https://${LOCAL_HOST}:${issuerPort}`;
+    issuer.setIssuer(issuerUrl);
+    writeIssuerInfo(paths, {
+      issuer: issuerUrl,
+      jwksUri: `${issuerUrl}/.well-known/jwks.json`,
+      tokenEndpoint: `${issuerUrl}/oauth2/token`,
+    });
+
+    const config = loadConfig(localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env }));
+    const { handler, deps } = createAuthorizerHandler(config, {
+      log: options.logLevel
+        ? new DecisionLog({ serviceName: config.serviceName, level: options.logLevel, metricsNamespace: config.metricsNamespace })
+        : undefined,
+      keyStore: new DynamoDbKeyStore({
+        tableName: LOCAL_KEY_TABLE,
+        endpoint: store.endpoint,
+        region: LOCAL_REGION,
+        credentials: { ...LOCAL_CREDENTIALS },
+        requestTimeoutMs: config.dynamoDbTimeoutMs,
+        connectTimeoutMs: config.dynamoDbConnectTimeoutMs,
+        maxAttempts: config.dynamoDbMaxAttempts,
+      }),
+    });
+    cleanups.push(async () => {
+      await deps.apiKeys?.flush();
+    });
+
+    const authorizer: AuthorizerFunction = (event, context) => handler(event, context);
+    const gateway = new LocalGateway({
+      routes: new RouteTable(sampleRouteDefinitions()),
+      stage: LOCAL_STAGE,
+      authorizer: options.wrapAuthorizer ? options.wrapAuthorizer(authorizer) : authorizer,
+      cache: new AuthorizerResultCache(authorizerCacheTtlSeconds),
+      usageKeys: store.registry,
+      meter: new UsagePlanMeter(tiers),
+      backend: createSampleBackend(),
+      ...(options.gatewayResponses ? { responses: options.gatewayResponses } : {}),
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    });
+    const gatewayServer = gateway.createServer();
+    const gatewayPort = await listen(gatewayServer, ports.gateway, LOCAL_HOST, 'PORT', 'local gateway');
+    cleanups.push(() => closeServer(gatewayServer));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      ports: { gateway: gatewayPort, issuer: issuerPort, dynamodb: store.port },
+      gatewayUrl: `http://${LOCAL_HOST}:${gatewayPort}`,
+      issuerUrl,
+      dynamoDbEndpoint: store.endpoint,
+      paths,
+      memory,
+      devClients,
+      store,
+      config,
+      authorizerCacheTtlSeconds,
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm start [-- --memory]`: the local mode. Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
+ * accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT) or SIGTERM
+ * stops everything. Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
+ */
+import { relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigurationError } from '../../lambda/errors';
+import type { AccessLogEntry } from './gateway-server';
+import { PortInUseError, PortNotPermittedError } from './listen';
+import { startLocalMode, type LocalMode } from './local-mode';
+import { DataDirectoryInUseError } from './local-store';
+
+// The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const USAGE = `Usage: npm start [-- --memory]
+
+  --memory   keep the key store in memory (nothing is written under .local/dynamodb)
+
+Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (300, 0 = off),
+KEY_CACHE_TTL (30) and the authorizer settings listed in the README.`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function accessLog(entry: AccessLogEntry): void {
+  const details = [
+    entry.responseType,
+    entry.authorizerCache ? `authorizer cache ${entry.authorizerCache}` : undefined,
+    entry.error,
+  ].filter(Boolean);
+  process.stdout.write(
+    `${entry.method} ${entry.path} -> ${entry.status} (${entry.latencyMs} ms${details.length ? `; ${details.join('; ')}` : ''})\n`,
+  );
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({ options: { memory: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  if (args.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+
+  let local: LocalMode;
+  try {
+    local = await startLocalMode({ memory: args.values.memory === true, env: process.env, onRequest: accessLog });
+  } catch (error) {
+    if (
+      error instanceof PortInUseError ||
+      error instanceof PortNotPermittedError ||
+      error instanceof DataDirectoryInUseError ||
+      error instanceof ConfigurationError
+    ) {
+      fail(error.message);
+    }
+    fail(`The local mode could not start: ${(error as Error).message}`);
+  }
+
+  const shown = (path: string) => {
+    const rel = relative(process.cwd(), path);
+    return rel && !rel.startsWith('..') ? rel : path;
+  };
+  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ')})`).join(', ');
+  process.stdout.write(
+    [
+      `Key store at ${local.dynamoDbEndpoint} (${local.memory ? 'in memory: nothing is kept' : `data kept in ${shown(local.paths.dynamoDbDir)}`})`,
+      `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
+      `Dev clients: ${clients}`,
+      `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
+      `Gateway ready at ${local.gatewayUrl}`,
+      '',
+    ].join('\n'),
+  );
+
+  // Ctrl-C reaches npm, tsx and this process at once, and npm and tsx relay it: signals within a second of the first
+  // are that same Ctrl-C. A later one is the user insisting.
+  let stoppingSince: number | undefined;
+  const shutdown = (signal: string) => {
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince < 1000) return;
+      process.stderr.write(`${signal} again: exiting now\n`);
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    process.stdout.write(`${signal}: stopping\n`);
+    local.stop().then(
+      () => {
+        process.stdout.write('Stopped\n');
+        process.exit(0);
+      },
+      (error: Error) => fail(`Stopping failed: ${error.message}`),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: Error) => fail(`The local mode failed: ${error.message}`));

@@ -1,0 +1,25 @@
+/**
+ * `npm run token -- [options]`: prints one access token of the local issuer on stdout, and nothing else (notes go
+ * to stderr). See cli/local/local-token.ts for the options.
+ */
+import { loadDevClients } from './local/dev-clients';
+import { defaultDataDir, localPaths } from './local/local-state';
+import { mintLocalToken, parseTokenArgs, TOKEN_USAGE, TokenUsageError } from './local/local-token';
+
+try {
+  const request = parseTokenArgs(process.argv.slice(2), loadDevClients());
+  if (request.help) {
+    process.stderr.write(`${TOKEN_USAGE}\n`);
+  } else {
+    const paths = localPaths(defaultDataDir());
+    const { token, keyCreated } = mintLocalToken(request, paths, process.env);
+    if (keyCreated) {
+      process.stderr.write(`Created the local issuer's signing key in ${paths.signingKey}; npm start publishes it.\n`);
+    }
+    process.stdout.write(`${token}\n`);
+  }
+} catch (error) {
+  const message = error instanceof TokenUsageError ? `${error.message}\n\n${TOKEN_USAGE}` : (error as Error).message;
+  process.stderr.write(`${message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,143 @@
+/**
+ * The JWKS endpoint misbehaving, for real: a live HTTPS server that goes down, hangs, answers HTML, an empty key set or
+ * an oversized body, and rotates keys. Good cached keys must keep working, bad answers must never replace them, and
+ * unknown kids must not turn into a flood of fetches.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
+import { createHarness, gatewayStatus, requestEvent, type Harness } from '../support/authorizer-harness';
+import { startJwksServer, type JwksServer } from '../support/jwks-server';
+
+let jwks: JwksServer;
+let rsa: SigningKey;
+let clock: number;
+let harness: Harness;
+
+const seconds = () => Math.floor(Date.now() / 1000);
+function tokenFor(key: SigningKey, extra: Record<string, unknown> = {}): string {
+  return signJwt(key, { iss: jwks.issuer, aud: 'portcullis-api', sub: 'u', iat: seconds(), exp: seconds() + 300, scope: 'items:read', ...extra });
+}
+const status = (token: string) => gatewayStatus(harness, requestEvent({ authorization: `Bearer ${token}` }));
+
+function build(env: Record<string, string> = {}): Harness {
+  return createHarness({
+    issuers: [jwks],
+    nowMs: () => clock,
+    env: { VERIFIED_TOKEN_CACHE_TTL: '0', JWKS_TIMEOUT_MS: '500', ...env },
+  });
+}
+
+beforeEach(async () => {
+  rsa = generateSigningKey('RS256', 'rsa-1');
+  jwks = await startJwksServer([rsa]);
+  clock = Date.now();
+  harness = build();
+});
+
+afterEach(async () => {
+  await jwks.stop();
+});
+
+describe('JWKS endpoint faults', () => {
+  it('answers 500 (never 401) when the JWKS cannot be fetched at cold start, and recovers without restart', async () => {
+    jwks.behaviour = { kind: 'status', status: 503 };
+    expect(await status(tokenFor(rsa))).toBe(500);
+    expect(harness.lastReason()).toBe('jwks_unavailable');
+    // Within the refetch interval: still a 500, and no new fetch.
+    const fetches = jwks.requests;
+    expect(await status(tokenFor(rsa))).toBe(500);
+    expect(jwks.requests).toBe(fetches);
+    jwks.behaviour = { kind: 'keys' };
+    clock += 10_000;
+    expect(await status(tokenFor(rsa))).toBe(200);
+  });
+
+  it.each([
+    ['HTML', { kind: 'html' } as const],
+    ['an empty key set', { kind: 'empty' } as const],
+    ['an oversized body', { kind: 'oversized', bytes: 200_000 } as const],
+    ['HTTP 500', { kind: 'status', status: 500 } as const],
+    ['a hang', { kind: 'hang' } as const],
+  ])('keeps verifying with cached keys when the endpoint answers %s', async (_name, behaviour) => {
+    expect(await status(tokenFor(rsa))).toBe(200);
+    jwks.behaviour = behaviour;
+    clock += 10_000;
+    // An unknown kid forces a fetch, which fails: a 500 for that token (we cannot know), not a 401...
+    const started = Date.now();
+    expect(await status(tokenFor(generateSigningKey('RS256', 'new-kid')))).toBe(500);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // ...and the bad answer did not replace the good keys.
+    expect(await status(tokenFor(rsa))).toBe(200);
+  });
+
+  it('gives up on a hanging endpoint within JWKS_TIMEOUT_MS', async () => {
+    jwks.behaviour = { kind: 'hang' };
+    const started = Date.now();
+    expect(await status(tokenFor(rsa))).toBe(500);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(450);
+    expect(elapsed).toBeLessThan(1_500);
+  });
+
+  it('refuses a flood of unknown kids with at most one fetch per refetch interval', async () => {
+    expect(await status(tokenFor(rsa))).toBe(200);
+    const before = jwks.requests;
+    clock += 10_000;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => status(tokenFor(generateSigningKey('ES256', `forged-${i}`)))),
+    );
+    expect(results.every((code) => code === 401)).toBe(true);
+    expect(jwks.requests - before).toBe(1);
+    for (let i = 0; i < 20; i++) expect(await status(tokenFor(generateSigningKey('ES256', `later-${i}`)))).toBe(401);
+    expect(jwks.requests - before).toBe(1);
+    expect(harness.lastReason()).toBe('unknown_kid');
+  });
+
+  it('picks up a rotated-in key on first sight once the refetch interval allows', async () => {
+    expect(await status(tokenFor(rsa))).toBe(200);
+    const next = generateSigningKey('ES256', 'rotated-in');
+    jwks.keys = [rsa, next];
+    clock += 10_000;
+    expect(await status(tokenFor(next))).toBe(200);
+  });
+
+  it('stops accepting a key the issuer removed once the cached set is older than JWKS_MAX_AGE', async () => {
+    harness = build({ JWKS_MAX_AGE: '60' });
+    const next = generateSigningKey('ES256', 'successor');
+    jwks.keys = [rsa, next];
+    expect(await status(tokenFor(rsa))).toBe(200);
+    jwks.keys = [next];
+    clock += 61_000;
+    // Served from cache while a background refresh starts...
+    expect(await status(tokenFor(rsa))).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // ...after which the removed key no longer verifies.
+    expect(await status(tokenFor(rsa))).toBe(401);
+    expect(await status(tokenFor(next))).toBe(200);
+  });
+});
+
+describe('Verified-token cache', () => {
+  it('serves a repeated token without verifying again, but never past its exp', async () => {
+    harness = build({ VERIFIED_TOKEN_CACHE_TTL: '60' });
+    const token = tokenFor(rsa, { exp: seconds() + 20 });
+    expect(await status(token)).toBe(200);
+    jwks.behaviour = { kind: 'status', status: 503 };
+    expect(await status(token)).toBe(200);
+    expect(harness.decisions.at(-1)?.cacheHit).toBe(true);
+    clock += 21_000;
+    // Past exp the cache no longer answers: the token is verified again (still within the 30 s clock skew)...
+    expect(await status(token)).toBe(200);
+    expect(harness.decisions.at(-1)?.cacheHit).toBe(false);
+    // ...and refused once past exp plus the skew.
+    clock += 30_000;
+    expect(await status(token)).toBe(401);
+    expect(harness.lastReason()).toBe('token_expired');
+  });
+
+  it('keeps a bounded number of tokens', async () => {
+    harness = build({ VERIFIED_TOKEN_CACHE_TTL: '60', VERIFIED_TOKEN_CACHE_MAX_ENTRIES: '5' });
+    for (let i = 0; i < 20; i++) expect(await status(tokenFor(rsa, { sub: `user-${i}` }))).toBe(200);
+    expect(harness.deps.jwt?.verifiedTokenCount).toBe(5);
+  });
+});
