@@ -1,22 +1,21 @@
 /**
- * Where the local mode keeps its keys: one small module so the key CLI (`--local`) and the local mode (`npm start`)
- * agree on the store's address, credentials, table and key prefix without repeating strings.
+ * How the key CLI (`--local`) reaches the local mode's store. The names and values themselves are the local mode's
+ * (cli/local/local-constants.ts), re-exported here so both sides always agree; this module adds the validation the
+ * CLI needs (a bad DYNAMODB_PORT is a clear input error, and the host is always loopback).
  */
 import { LOCAL_KEY_PREFIX } from '../infra/sample-api';
+import {
+  DEFAULT_DYNAMODB_PORT,
+  LOCAL_CREDENTIALS,
+  LOCAL_HOST,
+  LOCAL_KEY_TABLE,
+  LOCAL_REGION,
+} from './local/local-constants';
 
 /** The key table of the local mode. */
-export const LOCAL_KEY_TABLE_NAME = 'portcullis-keys';
-
-/** The port the local DynamoDB-compatible store listens on when `DYNAMODB_PORT` is not set. */
-export const DEFAULT_LOCAL_DYNAMODB_PORT = 8000;
-
-/** Any region works against the local store (dynalite ignores it); one fixed value keeps both sides identical. */
-export const LOCAL_REGION = 'us-east-1';
-
-/** The local store checks no signature, but the SDK insists on credentials: these are dummies, on purpose. */
-export const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'local', secretAccessKey: 'local' });
-
-export { LOCAL_KEY_PREFIX };
+export const LOCAL_KEY_TABLE_NAME = LOCAL_KEY_TABLE;
+export const DEFAULT_LOCAL_DYNAMODB_PORT = DEFAULT_DYNAMODB_PORT;
+export { LOCAL_CREDENTIALS, LOCAL_KEY_PREFIX, LOCAL_REGION };
 
 export class LocalTargetError extends Error {
   constructor(message: string) {
@@ -38,7 +37,7 @@ export function localDynamoDbPort(env: Readonly<Record<string, string | undefine
 
 /** `http://127.0.0.1:${DYNAMODB_PORT:-8000}`: loopback only, never another host. */
 export function localDynamoDbEndpoint(env: Readonly<Record<string, string | undefined>>): string {
-  return `http://127.0.0.1:${localDynamoDbPort(env)}`;
+  return `http://${LOCAL_HOST}:${localDynamoDbPort(env)}`;
 }
 
 /** DynamoDB client settings for the local store (pass to `new DynamoDBClient(...)`). */

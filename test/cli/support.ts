@@ -2,7 +2,7 @@
  * Helpers for the key CLI tests: fresh tables on one dynalite per test file, a clock the tests move by hand, and
  * raw reads of what was stored.
  */
-import { CreateTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { keyTableCreateInput } from '../../cli/key-table-definition';
 import { LocalUsageKeyRegistry } from '../../cli/local/usage-key-registry';
 import { LocalUsageKeys } from '../../cli/keys/usage-keys';
@@ -14,7 +14,18 @@ let tableCounter = 0;
 export async function newKeyTable(dynamo: LocalDynamoDb): Promise<string> {
   const name = `keys-${process.pid}-${++tableCounter}`;
   await dynamo.client.send(new CreateTableCommand(keyTableCreateInput(name)));
+  await untilActive(dynamo.client, name);
   return name;
+}
+
+/** CreateTable returns while the table is CREATING (even dynalite's, for a tick): wait for ACTIVE. */
+export async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
 }
 
 /** A local usage-key registry in its own table (created on first use, as the CLI does). */
