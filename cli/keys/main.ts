@@ -363,7 +363,10 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       run = async (manager, target) => {
         if (waitSeconds > 0 && !asJson) io.stderr(`Revoking; will wait ${waitSeconds}s for the authorizer's key cache...\n`);
         const result = await manager.revoke(keyId, { waitForKeyCacheSeconds: waitSeconds });
-        if (!result.cacheFlush.flushed) io.stderr(`warning: authorizer cache not flushed: ${result.cacheFlush.reason}\n`);
+        // The local gateway has no flush: its text below states the bound instead of a warning.
+        if (!result.cacheFlush.flushed && target.kind === 'aws') {
+          io.stderr(`warning: authorizer cache not flushed: ${result.cacheFlush.reason}\n`);
+        }
         if (result.usageKey === 'not_found') io.stderr(`warning: the key's hidden usage key no longer exists (nothing to disable)\n`);
         if (asJson) {
           io.stdout(json(revokeJson(result)));
@@ -440,7 +443,7 @@ function bindText(result: Awaited<ReturnType<KeyManager['bindClient']>>, target:
   const who = `client ${result.binding.clientId} of ${result.binding.issuer}`;
   switch (result.outcome) {
     case 'unchanged':
-      return `${who} is already bound to plan ${result.binding.plan}: nothing changed.\n`;
+      return `Client ${result.binding.clientId} of ${result.binding.issuer} is already bound to plan ${result.binding.plan}: nothing changed.\n`;
     case 'created':
       return `Bound ${who} to plan ${result.binding.plan}${result.binding.usageKeyId ? ` (hidden usage key ${result.binding.usageKeyId})` : ''}.\n`;
     case 'rebound': {

@@ -276,6 +276,29 @@ describe('rotate and revoke', () => {
     expect((await keys('revoke', created.keyId)).stdout).toMatch(/already revoked .*nothing changed/);
   });
 
+  it('revoke --wait waits out the key cache and flushes the stage cache a second time', async () => {
+    const created = JSON.parse((await keys('create', '--owner', 'acme', '--scopes', 'items:read', '--json')).stdout);
+    const slept: number[] = [];
+    let stdout = '';
+    const code = await runKeysCli(['revoke', created.keyId, '--wait', '--key-cache-ttl', '5s', '--table', tableName, '--rest-api-id', 'restapi01', '--stage', 'prod'], {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: () => {},
+      env: {},
+      clients,
+      nowSeconds: clock.nowSeconds,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    });
+    expect(code).toBe(0);
+    // 1 s for the second read of the (eventually consistent) index, then the key cache TTL.
+    expect(slept).toEqual([1000, 5000]);
+    expect(apiGateway.commandCalls(FlushStageAuthorizersCacheCommand)).toHaveLength(2);
+    expect(stdout).toMatch(/refused everywhere now/);
+  });
+
   it('revoke warns on stderr, but succeeds, when the stage cache cannot be flushed', async () => {
     const created = JSON.parse((await keys('create', '--owner', 'acme', '--scopes', 'items:read', '--json')).stdout);
     const run = await keys('revoke', created.keyId, '--table', tableName, '--usage-plan-id', 'free=planfree1');
