@@ -155,14 +155,13 @@ to another plan, the binding moves to a new hidden key in that plan.`,
 };
 
 function mainHelp(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
   return `Usage: npm run keys -- <command> [options]
 
 Manage Portcullis API keys and JWT client bindings.
 
 Commands:
 ${Object.values(COMMANDS)
-  .map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
+  .map((c) => `  ${c.usage}\n      ${c.summary}`)
   .join('\n')}
 
 ${TARGET_HELP}

@@ -87,6 +87,15 @@ describe('the keys process', () => {
     expect(run.stderr.trim()).toMatch(/^error: DynamoDB Scan on portcullis-keys failed: cannot reach the local store at http:\/\/127\.0\.0\.1:9 \(is "npm start" running\?\)/);
   });
 
+  it('the portcullis-keys bin shim runs the same CLI', async () => {
+    const run = await new Promise<Run>((resolve) => {
+      execFile(join(ROOT, 'cli/bin/portcullis-keys.cjs'), ['create', '--local', '--owner', 'acme', '--scopes', 'items:read', '--plan', 'gold'], { env: { PATH: process.env.PATH } }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
+      );
+    });
+    expect(run).toMatchObject({ code: 2, stderr: 'error: --plan: unknown plan "gold"; plans are: free, pro\n' });
+  });
+
   it('--help exits 0', async () => {
     const run = await keys(['rotate', '--help']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
