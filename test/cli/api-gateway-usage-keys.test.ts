@@ -1,0 +1,258 @@
+/**
+ * The key CLI against a deployed stack's parts: DynamoDB through dynalite (real protocol, faults injected at the
+ * socket), the API Gateway control plane through aws-sdk-client-mock, asserting the calls made and the
+ * compensation when a step fails.
+ */
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  FlushStageAuthorizersCacheCommand,
+  UpdateApiKeyCommand,
+} from '@aws-sdk/client-api-gateway';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KeyManager } from '../../cli/keys/key-manager';
+import { ApiGatewayUsageKeys } from '../../cli/keys/usage-keys';
+import { apiKeyRecordFromItem, clientBindingFromItem, clientBindingItem, type Item } from '../../lambda/key-table';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
+import { startTcpFaultProxy, type TcpFaultProxy } from '../support/tcp-fault-proxy';
+import { dynamoClient, manualClock, newKeyTable, scanAll } from './support';
+
+const apiGateway = mockClient(APIGatewayClient);
+const PLAN_IDS = { free: 'planfree1', pro: 'planpro01' };
+const API_KEY_ID = 'k3yid0001';
+
+let dynamo: LocalDynamoDb;
+let tableName: string;
+
+function serviceError(name: string, message = name): Error {
+  const error = new Error(message);
+  error.name = name;
+  return Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+}
+
+function manager(options: { restApiId?: string; stageName?: string; usagePlanIds?: Record<string, string>; dynamodb?: LocalDynamoDb['client'] } = {}): KeyManager {
+  return new KeyManager({
+    dynamodb: options.dynamodb ?? dynamo.client,
+    tableName,
+    keyPrefix: 'ptc_live_',
+    usageKeys: new ApiGatewayUsageKeys({
+      client: new APIGatewayClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+      usagePlanIds: options.usagePlanIds ?? PLAN_IDS,
+      restApiId: 'restapi01' in options ? options.restApiId : 'restapi01',
+      stageName: 'stageName' in options ? options.stageName : 'prod',
+    }),
+    nowSeconds: manualClock().nowSeconds,
+  });
+}
+
+function inputsOf<T>(command: new (...args: never[]) => { input: T }): T[] {
+  return apiGateway.commandCalls(command as never).map((call) => call.args[0].input as T);
+}
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+});
+
+afterAll(async () => {
+  apiGateway.restore();
+  await dynamo.stop();
+});
+
+beforeEach(async () => {
+  tableName = await newKeyTable(dynamo);
+  apiGateway.reset();
+  apiGateway.on(CreateApiKeyCommand).resolves({ id: API_KEY_ID, enabled: true });
+  apiGateway.on(CreateUsagePlanKeyCommand).resolves({ id: API_KEY_ID, type: 'API_KEY' });
+  apiGateway.on(DeleteApiKeyCommand).resolves({});
+  apiGateway.on(UpdateApiKeyCommand).resolves({ id: API_KEY_ID, enabled: false });
+  apiGateway.on(FlushStageAuthorizersCacheCommand).resolves({});
+});
+
+describe('create on AWS', () => {
+  it('creates an enabled hidden API key named after the key id, adds it to the plan, and records its value and id', async () => {
+    const issued = await manager().create({ owner: 'acme', scopes: ['items:read'], plan: 'pro' });
+
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    expect(createKey).toMatchObject({ name: issued.keyId, enabled: true });
+    expect(createKey!.value).toMatch(/^[0-9A-Za-z]{40}$/);
+    expect(inputsOf(CreateUsagePlanKeyCommand)).toEqual([{ usagePlanId: PLAN_IDS.pro, keyId: API_KEY_ID, keyType: 'API_KEY' }]);
+    const [item] = await scanAll(dynamo.client, tableName);
+    expect(apiKeyRecordFromItem(item as Item)).toMatchObject({ usageIdentifierKey: createKey!.value, usageKeyId: API_KEY_ID, plan: 'pro' });
+    // The caller's secret never reaches API Gateway.
+    expect(JSON.stringify(apiGateway.calls().map((call) => call.args[0].input))).not.toContain(issued.key);
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([]);
+  });
+
+  it('deletes the API key again when adding it to the usage plan fails, and writes no record', async () => {
+    apiGateway.on(CreateUsagePlanKeyCommand).rejects(serviceError('NotFoundException', 'Invalid Usage Plan ID specified'));
+
+    const failure = await manager().create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ exitCode: 1, message: expect.stringContaining('Invalid Usage Plan ID') });
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
+    expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+  });
+
+  it('names the orphaned API key and the command to delete it when the compensation fails too', async () => {
+    apiGateway.on(CreateUsagePlanKeyCommand).rejects(serviceError('TooManyRequestsException'));
+    apiGateway.on(DeleteApiKeyCommand).rejects(serviceError('AccessDeniedException'));
+
+    const failure = await manager().create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
+
+    expect((failure as Error).message).toContain(`aws apigateway delete-api-key --api-key ${API_KEY_ID}`);
+    expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+  });
+
+  it('explains the per-region API key quota when API Gateway answers LimitExceeded, and goes no further', async () => {
+    apiGateway.on(CreateApiKeyCommand).rejects(serviceError('LimitExceededException', 'API Key limit exceeded'));
+
+    const failure = await manager().create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ code: 'api_key_quota_exceeded', exitCode: 1 });
+    expect((failure as Error).message).toMatch(/10,000.*Service Quotas/s);
+    expect(inputsOf(CreateUsagePlanKeyCommand)).toEqual([]);
+    expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+  });
+
+  it('deletes the API key again when DynamoDB fails while writing the record', async () => {
+    const proxy: TcpFaultProxy = await startTcpFaultProxy(dynamo.port);
+    const viaProxy = dynamoClient(`http://127.0.0.1:${proxy.port}`);
+    try {
+      // DynamoDB goes down right after the usage plan accepted the key.
+      apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async () => {
+        proxy.setMode({ kind: 'down' });
+        return { id: API_KEY_ID };
+      });
+
+      const failure = await manager({ dynamodb: viaProxy }).create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
+
+      expect(failure).toMatchObject({ exitCode: 1, message: expect.stringContaining('DynamoDB PutItem') });
+      expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
+      expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+    } finally {
+      viaProxy.destroy();
+      await proxy.stop();
+    }
+  });
+
+  it('refuses a plan that has no usage plan id before calling anything', async () => {
+    const failure = await manager({ usagePlanIds: { free: PLAN_IDS.free } })
+      .create({ owner: 'acme', scopes: ['items:read'], plan: 'pro' })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'missing_target', exitCode: 2, message: expect.stringContaining('plan pro') });
+    expect(apiGateway.calls()).toHaveLength(0);
+    expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+  });
+});
+
+describe('rotate on AWS', () => {
+  it('keeps the hidden API key: no API Gateway call, so usage plan counters carry on', async () => {
+    const keys = manager();
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+    apiGateway.resetHistory();
+    await keys.rotate(issued.keyId);
+    expect(apiGateway.calls()).toHaveLength(0);
+  });
+});
+
+describe('revoke on AWS', () => {
+  it("disables the hidden API key and flushes the stage's authorizer cache", async () => {
+    const keys = manager();
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+
+    const result = await keys.revoke(issued.keyId);
+
+    expect(result).toMatchObject({ usageKey: 'disabled', cacheFlush: { flushed: true } });
+    expect(inputsOf(UpdateApiKeyCommand)).toEqual([
+      { apiKey: API_KEY_ID, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] },
+    ]);
+    expect(inputsOf(FlushStageAuthorizersCacheCommand)).toEqual([{ restApiId: 'restapi01', stageName: 'prod' }]);
+  });
+
+  it('still revokes, and says why, when the stage is unknown and the cache cannot be flushed', async () => {
+    const keys = manager({ restApiId: undefined, stageName: undefined });
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+
+    const result = await keys.revoke(issued.keyId);
+
+    expect(result.cacheFlush).toEqual({ flushed: false, reason: expect.stringContaining('--rest-api-id') });
+    expect(inputsOf(FlushStageAuthorizersCacheCommand)).toEqual([]);
+    expect(result.usageKey).toBe('disabled');
+    expect((await keys.show(issued.keyId)).status).toBe('revoked');
+  });
+
+  it('turns a failed flush into a warning, not a failure', async () => {
+    apiGateway.on(FlushStageAuthorizersCacheCommand).rejects(serviceError('AccessDeniedException'));
+    const keys = manager();
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+    const result = await keys.revoke(issued.keyId);
+    expect(result.cacheFlush).toEqual({ flushed: false, reason: expect.stringContaining('AccessDeniedException') });
+  });
+
+  it('fails with exit code 1 when the hidden key cannot be disabled, and a repeated revoke finishes the job', async () => {
+    const keys = manager();
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+    apiGateway.on(UpdateApiKeyCommand).rejectsOnce(serviceError('TooManyRequestsException'));
+
+    const failure = await keys.revoke(issued.keyId).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'incomplete', exitCode: 1, message: expect.stringContaining('run "revoke') });
+    expect((await keys.show(issued.keyId)).status).toBe('revoked');
+
+    const again = await keys.revoke(issued.keyId);
+    expect(again).toMatchObject({ alreadyRevoked: true, usageKey: 'disabled' });
+    expect(inputsOf(UpdateApiKeyCommand)).toHaveLength(2);
+  });
+
+  it('reports a hidden key deleted by hand as not found instead of failing', async () => {
+    apiGateway.on(UpdateApiKeyCommand).rejects(serviceError('NotFoundException'));
+    const keys = manager();
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+    expect((await keys.revoke(issued.keyId)).usageKey).toBe('not_found');
+  });
+});
+
+describe('clients bind on AWS', () => {
+  it('creates a hidden API key for the client in the plan and stores its value in the binding', async () => {
+    const result = await manager().bindClient({ issuer: 'https://login.example.com/', clientId: 'svc-1', plan: 'free' });
+
+    expect(result.outcome).toBe('created');
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    expect(createKey).toMatchObject({ name: 'client:svc-1', enabled: true });
+    expect(inputsOf(CreateUsagePlanKeyCommand)).toEqual([{ usagePlanId: PLAN_IDS.free, keyId: API_KEY_ID, keyType: 'API_KEY' }]);
+    const [item] = await scanAll(dynamo.client, tableName);
+    expect(clientBindingFromItem(item as Item)).toMatchObject({ plan: 'free', usageIdentifierKey: createKey!.value, usageKeyId: API_KEY_ID });
+  });
+
+  it('removes the new hidden key again when the binding changed meanwhile', async () => {
+    const keys = manager();
+    await keys.bindClient({ issuer: 'https://login.example.com/', clientId: 'svc-1', plan: 'free' });
+    // Someone else moves the client to pro while this call creates its key.
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'mine00001' });
+    apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async () => {
+      await dynamo.client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: clientBindingItem({
+            issuer: 'https://login.example.com/',
+            clientId: 'svc-1',
+            plan: 'pro',
+            usageIdentifierKey: 'someone-elses-usage-key-000000000000',
+            createdAt: 1,
+          }) as never,
+        }),
+      );
+      return { id: 'mine00001' };
+    });
+
+    const failure = await keys.bindClient({ issuer: 'https://login.example.com/', clientId: 'svc-1', plan: 'pro' }).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ code: 'concurrent_change', exitCode: 1 });
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: 'mine00001' }]);
+    const [item] = await scanAll(dynamo.client, tableName);
+    expect(clientBindingFromItem(item as Item).usageIdentifierKey).toBe('someone-elses-usage-key-000000000000');
+  });
+});
