@@ -11,10 +11,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { verify as cryptoVerify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { evaluatePolicy } from '../cli/local/iam-policy-evaluator';
-import { loadConfig } from '../lambda/config';
-import { createAuthorizerHandler, type AuthorizerHandler } from '../lambda/create-handler';
-import { DecisionLog } from '../lambda/decision-log';
-import { DynamoDbKeyStore } from '../lambda/dynamodb-key-store';
+import type { AuthorizerHandler } from '../lambda/create-handler';
 import { authorizerEnv, requestEvent } from '../test/support/authorizer-harness';
 import { startJwksServer } from '../test/support/jwks-server';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/local-dynamodb';
@@ -23,12 +20,8 @@ import { finishSection, progress } from './lib/child';
 import { algFixtures, ALGS, AUDIENCE, mintToken, prepareSignature, tamperSignature, type AlgFixture, type BenchAlg, type PreparedSignature } from './lib/fixtures';
 import { startRemoteDynamoDb } from './lib/remote-dynamodb';
 import { median, shuffle, summarize, type Summary } from './lib/stats';
+import { loadCore } from './lib/core-bundle';
 import type { PeerAuthorizer, PeerConfig } from './peers/common';
-import { createAuthorizer as awsJwtVerifyPeer } from './peers/aws-jwt-verify-authorizer';
-import { createAuthorizer as fastJwtPeer } from './peers/fast-jwt-authorizer';
-import { createAuthorizer as josePeer } from './peers/jose-authorizer';
-import { createAuthorizer as jsonwebtokenPeer } from './peers/jsonwebtoken-authorizer';
-import { createPrototypeHandler } from './prototype/prototype-handler';
 
 export type CaseGroup = 'overhead' | 'limit' | 'portcullis' | 'portcullis-prod' | 'prototype' | 'peer' | 'library';
 export type CaseKind = 'floor' | 'raw' | 'first' | 'repeat' | 'refused' | 'apikey-hit' | 'apikey-miss';
@@ -100,6 +93,8 @@ function expectAllow(result: APIGatewayAuthorizerResult, event: APIGatewayReques
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // lambda/, the prototype and the peers, bundled as the CDK bundles the Lambda (see lib/core-bundle.ts).
+  const { loadConfig, createAuthorizerHandler, DecisionLog, DynamoDbKeyStore, createPrototypeHandler, awsJwtVerifyPeer, fastJwtPeer, josePeer, jsonwebtokenPeer } = loadCore();
 
   progress('micro: generating keys, starting the JWKS server and dynalite');
   const fixtures = algFixtures();
