@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   const prod: AuthorizerHandler = createAuthorizerHandler(config, { keyStore: keyStore() });
   if (config.logLevel !== 'INFO' || config.metricsNamespace === undefined) throw new Error('expected the default INFO log with metrics');
   const prototype = createPrototypeHandler(config, { log: silentLog(), keyStore: keyStore() });
+  const prototypeProd = createPrototypeHandler(config, { keyStore: keyStore() });
 
   const peerConfig: PeerConfig = { issuer, audience: AUDIENCE, jwksUri: jwksServer.jwksUri, jwks };
   const peers: Array<{ name: string; peer: PeerAuthorizer; algs: readonly BenchAlg[]; note?: string }> = [
@@ -203,6 +204,8 @@ async function main(): Promise<void> {
   }
   cases.push({ name: 'portcullis RS256 first (prod log+EMF)', group: 'portcullis-prod', kind: 'first', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: (i) => prod.handler(pool.RS256.events[i]!) });
   cases.push({ name: 'portcullis RS256 repeated (prod log+EMF)', group: 'portcullis-prod', kind: 'repeat', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(repeated.RS256.event) });
+  cases.push({ name: 'prototype RS256 first (prod log+EMF)', group: 'prototype', kind: 'first', alg: 'RS256', note: 'same line, no spreads', run: (i) => prototypeProd.handler(pool.RS256.events[i]!) });
+  cases.push({ name: 'prototype RS256 repeated (prod log+EMF)', group: 'prototype', kind: 'repeat', alg: 'RS256', note: 'same line, no spreads', run: () => prototypeProd.handler(repeated.RS256.event) });
   cases.push({ name: 'portcullis API key cache hit', group: 'portcullis', kind: 'apikey-hit', note: 'SHA-256 + LRU + policy', run: () => silent.handler(hitEvent) });
   cases.push({ name: 'portcullis API key hit (prod log+EMF)', group: 'portcullis-prod', kind: 'apikey-hit', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(hitEvent) });
   cases.push({ name: 'prototype API key cache hit', group: 'prototype', kind: 'apikey-hit', note: 'bench/prototype', run: () => prototype.handler(hitEvent) });

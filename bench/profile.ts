@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const {
     hashApiKey, isWellFormedApiKey, authorize, preflightCompactJws, loadConfig, createAuthorizerHandler, extractCredential, DecisionLog,
     DynamoDbKeyStore, apiKeyRecordProblem, LruCache, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
-    decomposeUnverifiedJwt, validateJwtFields, PrototypeJwtAuthenticator,
+    decomposeUnverifiedJwt, validateJwtFields, PrototypeJwtAuthenticator, PrototypeDecisionLog, prototypeExtractCredential: protoExtract,
   } = loadCore();
   const quick = process.argv.includes('--quick');
   const batches = intArg('--profile-batches', quick ? 8 : 20);
@@ -163,6 +163,9 @@ async function main(): Promise<void> {
   const statements = buildRouteStatements(arn.stageArn, deps.manifest, routes);
   const infoLog = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis' });
   const infoLogNoWrite = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
+  const protoLogNoWrite = new PrototypeDecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
+  const base = { method: 'GET', route: 'GET /items' };
+  const noProps = undefined as Record<string, unknown> | undefined;
   const entry: DecisionEntry = { method: 'GET', route: 'GET /items', decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'client-7f3a9c', cacheHit: false, latencyMs: 0.042 };
   const apiKeyAuth = handlers.repeat.deps.apiKeys!;
   const apiKeyLookup = (apiKeyAuth as unknown as { lookup: { get(key: string): Promise<unknown> } }).lookup;
@@ -194,6 +197,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'prototype authenticate: one decomposition, one-shot verify', depth: 2, fresh: true, async: true, note: 'bench/prototype', run: (i) => protoOneShot.authenticate(tokens[i]!) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'extractCredential (real event headers)', depth: 1, run: (i) => extractCredential(events[i]!.headers, events[i]!.multiValueHeaders) },
+    { path: 'authorize-rest', name: 'prototype extractCredential (fast path)', depth: 1, note: 'bench/prototype', run: (i) => protoExtract(events[i]!.headers, events[i]!.multiValueHeaders) },
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
     { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
@@ -205,6 +209,11 @@ async function main(): Promise<void> {
     { path: 'log', name: 'log.decision, SILENT, metrics off', depth: 1, run: () => silentLog().decision(entry) },
     { path: 'log', name: 'log.decision, INFO + EMF, formatting only', depth: 1, run: () => infoLogNoWrite.decision(entry) },
     { path: 'log', name: 'log.decision, INFO + EMF, stdout write (/dev/null)', depth: 1, run: () => infoLog.decision(entry) },
+    { path: 'log', name: 'prototype log.decision, INFO + EMF, formatting only', depth: 1, note: 'same line, no spreads', run: () => protoLogNoWrite.decision(entry) },
+    // --- the V8 slow path (Node 20): an object literal starting with a spread and going on
+    { path: 'spread', name: 'handler log entry {...base, 7 more} (per decision)', depth: 1, run: (i) => ({ ...base, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },
+    { path: 'spread', name: 'same entry as a plain literal', depth: 1, run: (i) => ({ method: base.method, route: base.route, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },
+    { path: 'spread', name: 'aws-jwt-verify {...issuerConfig, ...props} (per verifySync)', depth: 1, run: () => ({ ...verifyProps, ...noProps }) },
     // --- repeated token
     { path: 'jwt-repeat', name: 'handler (SILENT log)', depth: 0, async: true, run: () => handlers.repeat.handler(repeatedEvent) },
     { path: 'jwt-repeat', name: 'authenticate() (LRU hit)', depth: 1, async: true, run: () => jwt.authenticate(repeatedToken) },

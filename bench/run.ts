@@ -148,6 +148,11 @@ async function main(): Promise<void> {
     if (section === 'cold') report.cold = await runColdStart(options.coldRuns);
     if (section === 'gateway') report.gateway = await runGateway({ seconds: options.gatewaySeconds, rounds: options.quick ? 2 : 3 });
   }
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { REPO_ROOT } = await import('./lib/child');
+  mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else print(report);
 }

@@ -21,3 +21,5 @@ export { createAuthorizer as awsJwtVerifyPeer } from '../peers/aws-jwt-verify-au
 export { createAuthorizer as fastJwtPeer } from '../peers/fast-jwt-authorizer';
 export { createAuthorizer as josePeer } from '../peers/jose-authorizer';
 export { createAuthorizer as jsonwebtokenPeer } from '../peers/jsonwebtoken-authorizer';
+export { PrototypeDecisionLog } from '../prototype/decision-log';
+export { extractCredential as prototypeExtractCredential } from '../prototype/credentials';
