@@ -6,7 +6,7 @@
  * cpu (V8 sampling profile of a tight loop; opt-in), gateway (autocannon through the local gateway).
  */
 import { ALL_SECTIONS, optionsToArgv, parseOptions } from './lib/args';
-import { runSection, progress } from './lib/child';
+import { REPO_ROOT, runSection, progress } from './lib/child';
 import { fmt, table } from './lib/stats';
 import { runColdStart, type ColdStartResult } from './cold-start';
 import type { CpuProfileResult } from './cpu-profile';
@@ -150,7 +150,6 @@ async function main(): Promise<void> {
   }
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const { REPO_ROOT } = await import('./lib/child');
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(join(REPO_ROOT, 'bench', 'results', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
