@@ -38,8 +38,8 @@ function moduleMap(bundleFile: string): (line: number) => string {
   readFileSync(bundleFile, 'utf8')
     .split('\n')
     .forEach((text, index) => {
-      const match = /^\/\/ ((?:lambda|bench|node_modules)\/\S+)$/.exec(text);
-      if (match) starts.push([index, match[1]!.replace(/^node_modules\//, '')]);
+      const match = /^\/\/ (\S*(?:lambda|bench|node_modules)\/\S+)$/.exec(text);
+      if (match) starts.push([index, match[1]!.replace(/^.*node_modules\//, '').replace(/^(\.\.\/)+/, '')]);
     });
   return (line) => {
     let found = 'bundle';

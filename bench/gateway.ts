@@ -130,7 +130,7 @@ export async function runGateway(options: { seconds: number; rounds: number; con
       await waitForReady(child, 60_000);
     } catch (error) {
       const message = (error as Error).message;
-      const cause = /\b\w*Error\b[^\n]*/.exec(message.replace(/^local mode exited with \d+: /, ''))?.[0] ?? message.slice(0, 300);
+      const cause = /Cannot find module '[^']*'|\w*Error: [^\n]*/.exec(message)?.[0] ?? message.slice(0, 300);
       return { skipped: `the local mode (cli/local/start.ts) did not start: ${cause}` };
     }
     const token = await fetchToken(issuerPort);
