@@ -1,0 +1,151 @@
+/**
+ * The cold-start section. Bundles lambda/index.ts as the CDK does (esbuild, minified, no source map, platform node,
+ * target node20, cjs, `@aws-sdk/*` external) and the peers' typical authorizers the same way, reports raw and
+ * gzipped sizes, then times `require()` of each bundle in a fresh `node` process with its real environment against
+ * an empty `node -e ""`. Runs alternate (a new random order of all variants per run); the ratio is computed per run
+ * against that run's baseline, then the median is taken.
+ */
+import { buildSync, type BuildOptions } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
+import { TEST_MANIFEST } from '../test/support/authorizer-harness';
+import { REPO_ROOT, progress } from './lib/child';
+import { LAMBDA_BUILD_OPTIONS } from './lib/core-bundle';
+import { median, shuffle } from './lib/stats';
+
+export interface ColdVariant {
+  readonly name: string;
+  readonly bundle?: string;
+  readonly bytes?: number;
+  readonly gzipBytes?: number;
+  readonly ms: number;
+  /** Median of per-run (variant / empty node) ratios. */
+  readonly ratio?: number;
+  readonly note?: string;
+}
+
+export interface ColdStartResult {
+  readonly runs: number;
+  readonly variants: ColdVariant[];
+  /** Whether @aws-sdk/client-dynamodb was in require.cache after loading the bundle. */
+  readonly sdkLoadedAtStart: { jwtOnly: boolean; full: boolean };
+}
+
+const OUT = join(REPO_ROOT, 'bench', 'results', 'cold');
+const PROD_OPTIONS: BuildOptions = { ...LAMBDA_BUILD_OPTIONS, minify: true, sourcemap: false };
+
+function bundle(name: string, options: BuildOptions): { file: string; bytes: number; gzipBytes: number } {
+  const file = join(OUT, `${name}.js`);
+  buildSync({ ...PROD_OPTIONS, ...options, outfile: file });
+  const bytes = statSync(file).size;
+  return { file, bytes, gzipBytes: gzipSync(readFileSync(file), { level: 9 }).length };
+}
+
+function peerBundle(name: string, module: string) {
+  return bundle(`peer-${name}`, {
+    stdin: {
+      contents: `import { createAuthorizer } from './${module}';\nimport { configFromEnv } from './common';\nexport const handler = createAuthorizer(configFromEnv(process.env)).handler;\n`,
+      resolveDir: join(REPO_ROOT, 'bench', 'peers'),
+      loader: 'ts',
+      sourcefile: `${module}-lambda-entry.ts`,
+    },
+  });
+}
+
+export async function runColdStart(runs: number): Promise<ColdStartResult> {
+  mkdirSync(OUT, { recursive: true });
+  progress('cold: bundling');
+  const issuer = 'https://login.example.com/';
+  const baseEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'eu-west-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const portcullisEnv = {
+    ...baseEnv,
+    ROUTE_MANIFEST: JSON.stringify(TEST_MANIFEST),
+    JWT_ISSUERS: JSON.stringify([{ issuer, audience: 'portcullis-api', jwksUri: `${issuer}.well-known/jwks.json` }]),
+  };
+  const peerEnv = { ...baseEnv, PEER_ISSUER: issuer, PEER_AUDIENCE: 'portcullis-api', PEER_JWKS_URI: `${issuer}.well-known/jwks.json` };
+  const portcullis = bundle('portcullis', { entryPoints: [join(REPO_ROOT, 'lambda', 'index.ts')] });
+  const awsJwtVerifyAlone = bundle('aws-jwt-verify-alone', {
+    stdin: { contents: "export { JwtVerifier } from 'aws-jwt-verify';\n", resolveDir: REPO_ROOT, loader: 'ts' },
+  });
+
+  interface Variant {
+    name: string;
+    args: string[];
+    env: Record<string, string>;
+    built?: { file: string; bytes: number; gzipBytes: number };
+    note?: string;
+  }
+  const req = (file: string) => ['-e', `require(${JSON.stringify(file)})`];
+  const variants: Variant[] = [
+    { name: 'empty node -e ""', args: ['-e', ''], env: baseEnv, note: 'baseline' },
+    { name: 'portcullis, JWT only', args: req(portcullis.file), env: portcullisEnv, built: portcullis, note: 'no KEY_TABLE_NAME' },
+    { name: 'portcullis, JWT + API keys', args: req(portcullis.file), env: { ...portcullisEnv, KEY_TABLE_NAME: 'portcullis-keys' }, built: portcullis, note: 'SDK loaded on the first key' },
+    {
+      name: 'portcullis + eager @aws-sdk/client-dynamodb',
+      args: ['-e', `require('@aws-sdk/client-dynamodb'); require(${JSON.stringify(portcullis.file)})`],
+      env: { ...portcullisEnv, KEY_TABLE_NAME: 'portcullis-keys' },
+      built: portcullis,
+      note: 'what lazy loading saves',
+    },
+    { name: 'aws-jwt-verify alone', args: req(awsJwtVerifyAlone.file), env: baseEnv, built: awsJwtVerifyAlone, note: 'reference' },
+  ];
+  for (const [name, module] of [
+    ['aws-jwt-verify', 'aws-jwt-verify-authorizer'],
+    ['fast-jwt', 'fast-jwt-authorizer'],
+    ['jose', 'jose-authorizer'],
+    ['jsonwebtoken+jwks-rsa', 'jsonwebtoken-authorizer'],
+  ] as const) {
+    const built = peerBundle(name, module);
+    variants.push({ name: `peer ${name}`, args: req(built.file), env: peerEnv, built });
+  }
+
+  // Does the JWT path load the DynamoDB client? Ask the process itself.
+  const sdkProbe = (env: Record<string, string>) => {
+    const script = `require(${JSON.stringify(portcullis.file)}); process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('client-dynamodb'))))`;
+    const out = spawnSync(process.execPath, ['-e', script], { env, cwd: REPO_ROOT, encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`probe failed: ${out.stderr}`);
+    return out.stdout.trim() === 'true';
+  };
+  const sdkLoadedAtStart = { jwtOnly: sdkProbe(portcullisEnv), full: sdkProbe({ ...portcullisEnv, KEY_TABLE_NAME: 'portcullis-keys' }) };
+
+  for (const v of variants) {
+    const check = spawnSync(process.execPath, v.args, { env: v.env, cwd: REPO_ROOT, encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`${v.name} fails to load: ${check.stderr}`);
+  }
+  progress(`cold: ${runs} alternating runs of ${variants.length} variants`);
+  const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  const ratios = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  for (let run = 0; run < runs; run++) {
+    const thisRun = new Map<Variant, number>();
+    for (const v of shuffle([...variants])) {
+      const t0 = performance.now();
+      const result = spawnSync(process.execPath, v.args, { env: v.env, cwd: REPO_ROOT, stdio: 'ignore' });
+      const ms = performance.now() - t0;
+      if (result.status !== 0) throw new Error(`${v.name} failed`);
+      thisRun.set(v, ms);
+      times.get(v)!.push(ms);
+    }
+    const baseline = thisRun.get(variants[0]!)!;
+    for (const v of variants) ratios.get(v)!.push(thisRun.get(v)! / baseline);
+  }
+  return {
+    runs,
+    sdkLoadedAtStart,
+    variants: variants.map((v) => ({
+      name: v.name,
+      bundle: v.built?.file.replace(`${REPO_ROOT}/`, ''),
+      bytes: v.built?.bytes,
+      gzipBytes: v.built?.gzipBytes,
+      ms: median(times.get(v)!),
+      ratio: v === variants[0] ? undefined : median(ratios.get(v)!),
+      note: v.note,
+    })),
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Everything the in-process sections time, in one module that bench/lib/core-bundle.ts bundles with esbuild the
+ * way the CDK bundles the Lambda (no tsx transform in the measured code: tsx compiles with esbuild's keepNames,
+ * which wraps every function created per request in a `__name()` call the production bundle does not have).
+ */
+export { hashApiKey, isWellFormedApiKey } from '../../lambda/api-key-format';
+export { authorize } from '../../lambda/authorize';
+export { preflightCompactJws } from '../../lambda/compact-jws';
+export { loadConfig } from '../../lambda/config';
+export { createAuthorizerHandler } from '../../lambda/create-handler';
+export { extractCredential } from '../../lambda/credentials';
+export { DecisionLog } from '../../lambda/decision-log';
+export { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
+export { apiKeyRecordProblem } from '../../lambda/key-table';
+export { LruCache } from '../../lambda/lru-cache';
+export { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument } from '../../lambda/policy';
+export { decomposeUnverifiedJwt, validateJwtFields } from 'aws-jwt-verify/jwt';
+export { createPrototypeHandler } from '../prototype/prototype-handler';
+export { PrototypeJwtAuthenticator } from '../prototype/jwt-authenticator';
+export { createAuthorizer as awsJwtVerifyPeer } from '../peers/aws-jwt-verify-authorizer';
+export { createAuthorizer as fastJwtPeer } from '../peers/fast-jwt-authorizer';
+export { createAuthorizer as josePeer } from '../peers/jose-authorizer';
+export { createAuthorizer as jsonwebtokenPeer } from '../peers/jsonwebtoken-authorizer';
+export { PrototypeDecisionLog } from '../prototype/decision-log';
+export { extractCredential as prototypeExtractCredential } from '../prototype/credentials';

@@ -1,0 +1,162 @@
+/**
+ * `npm run bench [-- options]`: the benchmark suite of issue 7. Figures, not tests: nothing here fails a build.
+ *
+ * Sections (see bench/README.md): micro (in-process per-request cost, interleaved, with the raw crypto limit and
+ * the peers), cold (bundle size and load time in fresh processes), profile (where the handler's microseconds go),
+ * cpu (V8 sampling profile of a tight loop; opt-in), gateway (autocannon through the local gateway).
+ */
+import { ALL_SECTIONS, optionsToArgv, parseOptions } from './lib/args';
+import { REPO_ROOT, runSection, progress } from './lib/child';
+import { fmt, table } from './lib/stats';
+import { runColdStart, type ColdStartResult } from './cold-start';
+import type { CpuProfileResult } from './cpu-profile';
+import { runGateway, type GatewayResult } from './gateway';
+import type { CaseResult, MicroResult } from './micro';
+import type { ProfileResult } from './profile';
+
+interface Report {
+  readonly machine: { node: string; cpus: number; loadAverageAtStart: number[]; note: string };
+  micro?: MicroResult;
+  cold?: ColdStartResult;
+  profile?: ProfileResult;
+  cpu?: CpuProfileResult[];
+  gateway?: GatewayResult;
+}
+
+const x = (ratio: number | undefined) => (ratio === undefined || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}x`);
+
+function microTable(micro: MicroResult): string {
+  const rows = micro.cases.map((c) => [c.name, fmt(c.p50), fmt(c.p99), x(c.ratioToLimit), x(c.ratioToBareAwsJwtVerify), c.note ?? '']);
+  return table(['case', 'p50 us', 'p99 us', 'p50/limit', 'p50/bare ajv', 'note'], rows, [false, true, true, true, true, false]);
+}
+
+function targets(report: Report): string[] {
+  const lines: string[] = [];
+  const micro = report.micro;
+  const find = (name: string): CaseResult | undefined => micro?.cases.find((c) => c.name === name);
+  const check = (label: string, ok: boolean | undefined, detail: string) =>
+    lines.push(`${ok === undefined ? '  ?  ' : ok ? ' met ' : 'MISS '} ${label}: ${detail}`);
+  if (micro) {
+    for (const who of ['portcullis', 'prototype']) {
+      const first = find(`${who} RS256 first sighting`);
+      if (first) {
+        check(`${who} RS256 first sighting <= 1.35x raw`, first.ratioToLimit! <= 1.35, `${x(first.ratioToLimit)} (p50 ${fmt(first.p50)} us)`);
+        check(`${who} RS256 first sighting <= 1.05x bare aws-jwt-verify`, first.ratioToBareAwsJwtVerify! <= 1.05, x(first.ratioToBareAwsJwtVerify));
+      }
+      const repeat = find(`${who} RS256 repeated token`);
+      if (repeat) check(`${who} RS256 repeated token <= 0.15x raw`, repeat.ratioToLimit! <= 0.15, `${x(repeat.ratioToLimit)} (p50 ${fmt(repeat.p50)} us)`);
+      const hit = find(`${who} API key cache hit`);
+      if (hit) check(`${who} API key cache hit < 3 us`, hit.p50 < 3, `${fmt(hit.p50)} us`);
+    }
+    for (const kind of ['first', 'repeat', 'refused'] as const) {
+      for (const ours of micro.cases.filter((c) => c.group === 'portcullis' && c.kind === kind && c.alg)) {
+        const peers = micro.cases.filter((p) => p.group === 'peer' && p.alg === ours.alg && (kind === 'repeat' ? p.kind === 'repeat' : p.kind === kind && !p.name.includes('+cache')));
+        if (peers.length === 0) continue;
+        const fastest = peers.reduce((a, b) => (a.p50 <= b.p50 ? a : b));
+        check(`${ours.name} faster than every peer`, ours.p50 < fastest.p50, `${fmt(ours.p50)} us vs fastest peer ${fastest.name} ${fmt(fastest.p50)} us`);
+      }
+    }
+  }
+  const cold = report.cold;
+  if (cold) {
+    const ours = cold.variants.find((v) => v.name === 'portcullis, JWT only');
+    if (ours) {
+      check('bundle < 60 KB minified', ours.bytes! < 60 * 1024, `${(ours.bytes! / 1024).toFixed(1)} KB (${(ours.gzipBytes! / 1024).toFixed(1)} KB gzipped)`);
+      check('JWT-only container load <= 1.15x empty node', ours.ratio! <= 1.15, x(ours.ratio));
+    }
+    check('DynamoDB client not loaded at start', !cold.sdkLoadedAtStart.jwtOnly && !cold.sdkLoadedAtStart.full, `JWT-only: ${cold.sdkLoadedAtStart.jwtOnly}, with KEY_TABLE_NAME: ${cold.sdkLoadedAtStart.full}`);
+  }
+  const gw = report.gateway;
+  if (gw && 'ratio' in gw) check('gateway /whoami >= 0.7x /health requests/s', gw.ratio >= 0.7, x(gw.ratio));
+  return lines;
+}
+
+function print(report: Report): void {
+  const out: string[] = [];
+  out.push(`Portcullis benchmarks: node ${report.machine.node}, ${report.machine.cpus} CPUs, load average at start ${report.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  out.push(report.machine.note, '');
+  if (report.micro) {
+    const m = report.micro;
+    out.push(`## In-process, warm (${m.rounds} rounds x ${m.iterations} calls per case, ${m.slices} interleaved slices per round; medians of per-round p50/p99; ratios per round, then median)`, '');
+    out.push(microTable(m), '');
+  }
+  if (report.profile) {
+    const p = report.profile;
+    out.push(`## Profile: microseconds per call by stage (median of ${p.batches} interleaved batches of ${p.batchSize})`, '');
+    let last = '';
+    const rows: string[][] = [];
+    for (const s of p.stages) {
+      rows.push([s.path === last ? '' : s.path, `${'  '.repeat(s.depth)}${s.name}`, fmt(s.us, 2), s.note ?? '']);
+      last = s.path;
+    }
+    out.push(table(['path', 'stage', 'us/call', 'note'], rows, [false, false, true, false]), '');
+  }
+  for (const cpu of report.cpu ?? []) {
+    out.push(`## CPU profile, ${cpu.path}: ${cpu.calls} calls, ${fmt(cpu.usPerCall, 2)} us/call under the profiler (${cpu.file})`, '');
+    out.push(table(['self %', 'where'], cpu.byCategory.map((c) => [c.selfPercent.toFixed(1), c.name]), [true, false]), '');
+    out.push(table(['self %', 'function'], cpu.topFunctions.slice(0, 15).map((c) => [c.selfPercent.toFixed(1), c.name]), [true, false]), '');
+  }
+  if (report.cold) {
+    const c = report.cold;
+    out.push(`## Cold start: require() of the bundle in a fresh node process (${c.runs} alternating runs, medians; ratio per run vs empty node)`, '');
+    out.push(
+      table(
+        ['variant', 'min KB', 'gzip KB', 'ms', 'vs empty', 'note'],
+        c.variants.map((v) => [v.name, v.bytes === undefined ? '' : (v.bytes / 1024).toFixed(1), v.gzipBytes === undefined ? '' : (v.gzipBytes / 1024).toFixed(1), fmt(v.ms), x(v.ratio), v.note ?? '']),
+        [false, true, true, true, true, false],
+      ),
+      '',
+    );
+    out.push(`@aws-sdk/client-dynamodb in require.cache after load: JWT-only ${c.sdkLoadedAtStart.jwtOnly}, with KEY_TABLE_NAME ${c.sdkLoadedAtStart.full}`, '');
+  }
+  if (report.gateway) {
+    const g = report.gateway;
+    out.push('## Local gateway (autocannon, loopback)', '');
+    if ('skipped' in g) out.push(`skipped: ${g.skipped}`, '');
+    else {
+      out.push(`${g.rounds} rounds x ${g.seconds} s per route, ${g.connections} connections, alternating`, '');
+      out.push(table(['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx'], [g.health, g.whoami].map((r) => [r.route, fmt(r.requestsPerSecond, 0), fmt(r.p50Ms), fmt(r.p99Ms), String(r.non2xx)]), [false, true, true, true, true]), '');
+      out.push(`/whoami vs /health: ${x(g.ratio)}`, '');
+    }
+  }
+  out.push('## Targets (issue 7)', '', ...targets(report), '');
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const { cpus, loadavg } = await import('node:os');
+  const report: Report = {
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      loadAverageAtStart: loadavg(),
+      note: 'Measured on a shared, busy machine unless stated otherwise: compare ratios within one run; re-measure absolute figures on a quiet machine.',
+    },
+  };
+  const argv = optionsToArgv(options);
+  if (options.quick) argv.push('--quick');
+  for (const section of ALL_SECTIONS) {
+    if (!options.sections.has(section)) continue;
+    progress(`section ${section}`);
+    if (section === 'micro') report.micro = await runSection<MicroResult>('micro.ts', argv);
+    if (section === 'profile') report.profile = await runSection<ProfileResult>('profile.ts', argv);
+    if (section === 'cpu') {
+      report.cpu = [];
+      for (const path of ['jwt-first', 'jwt-repeat', 'apikey-hit']) report.cpu.push(await runSection<CpuProfileResult>('cpu-profile.ts', ['--path', path]));
+    }
+    if (section === 'cold') report.cold = await runColdStart(options.coldRuns);
+    if (section === 'gateway') report.gateway = await runGateway({ seconds: options.gatewaySeconds, rounds: options.quick ? 2 : 3 });
+  }
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'last-run.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else print(report);
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
