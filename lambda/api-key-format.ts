@@ -8,7 +8,7 @@
  * mistyped or forged-looking key without a DynamoDB call, and lets secret scanners recognise our keys.
  * Only the SHA-256 of a key is ever stored.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -69,5 +69,6 @@ export function isWellFormedApiKey(key: string, prefix: string): boolean {
 
 /** The only form in which a key is stored or looked up: lowercase hex SHA-256. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // One-shot crypto.hash (Node >= 20.12): a third of createHash's cost on the per-request path.
+  return hash('sha256', key, 'hex');
 }

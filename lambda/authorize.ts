@@ -9,8 +9,7 @@ import type { ClientBindingResolver } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import { CredentialRejectedError } from './errors';
 import type { JwtAuthenticator } from './jwt-authenticator';
-import { LruCache } from './lru-cache';
-import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext } from './policy';
+import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import type { Statement } from 'aws-lambda';
 
@@ -29,7 +28,7 @@ export interface AuthorizerDependencies {
   readonly apiKeys?: ApiKeyAuthenticator;
   readonly clientBindings: ClientBindingResolver;
   /** Memo of route statements per (stage, allowed routes); built once per container. */
-  readonly policyMemo: LruCache<string, Statement[]>;
+  readonly policyMemo: Map<string, Statement[]>;
 }
 
 export type DenyReason = 'insufficient_scope' | 'route_not_in_manifest';
@@ -40,7 +39,6 @@ export interface AuthorizationDecision {
   readonly authMethod: 'jwt' | 'apiKey';
   readonly principalId: string;
   readonly keyId?: string;
-  readonly route: string;
   readonly cacheHit: boolean;
   readonly result: APIGatewayAuthorizerResult;
 }
@@ -51,22 +49,53 @@ export const MAX_SCOPES_CONTEXT_LENGTH = 2048;
 interface VerifiedCaller {
   readonly authMethod: 'jwt' | 'apiKey';
   readonly principalId: string;
-  readonly scopes: readonly string[];
+  readonly scopes: ScopeDecision;
   readonly context: AuthorizerContext;
   readonly usageIdentifierKey?: string;
   readonly keyId?: string;
   readonly cacheHit: boolean;
 }
 
-export function createPolicyMemo(): LruCache<string, Statement[]> {
-  return new LruCache(256);
+/** Few distinct (stage, allowed routes) pairs exist; the memo is simply emptied if it ever grows past this. */
+const MAX_MEMOISED_POLICIES = 256;
+
+export function createPolicyMemo(): Map<string, Statement[]> {
+  return new Map();
 }
 
-function scopesContext(scopes: readonly string[]): AuthorizerContext {
-  const joined = scopes.join(' ');
-  if (joined.length <= MAX_SCOPES_CONTEXT_LENGTH) return { scopes: joined };
-  const cut = joined.lastIndexOf(' ', MAX_SCOPES_CONTEXT_LENGTH);
-  return { scopes: joined.slice(0, Math.max(cut, 0)), scopesTruncated: true };
+/** What a scope list decides, independent of the request: computed once per list (lists are frozen and cached). */
+interface ScopeDecision {
+  readonly routes: RouteDecision;
+  readonly allowed: ReadonlySet<number>;
+  /** The allowed routes, as part of the policy memo key. */
+  readonly memoSuffix: string;
+  readonly scopes: string;
+  readonly scopesTruncated: boolean;
+}
+
+const scopeDecisions = new WeakMap<CompiledManifest, WeakMap<readonly string[], ScopeDecision>>();
+
+function decideScopes(manifest: CompiledManifest, scopes: readonly string[]): ScopeDecision {
+  let byScopes = scopeDecisions.get(manifest);
+  if (byScopes === undefined) {
+    byScopes = new WeakMap();
+    scopeDecisions.set(manifest, byScopes);
+  }
+  let decision = byScopes.get(scopes);
+  if (decision === undefined) {
+    const routes = decideRoutes(manifest, new Set(scopes));
+    const joined = scopes.join(' ');
+    const truncated = joined.length > MAX_SCOPES_CONTEXT_LENGTH;
+    decision = {
+      routes,
+      allowed: new Set(routes.allowed),
+      memoSuffix: routes.allowed.join(','),
+      scopes: truncated ? joined.slice(0, Math.max(joined.lastIndexOf(' ', MAX_SCOPES_CONTEXT_LENGTH), 0)) : joined,
+      scopesTruncated: truncated,
+    };
+    byScopes.set(scopes, decision);
+  }
+  return decision;
 }
 
 async function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies): Promise<VerifiedCaller> {
@@ -75,32 +104,33 @@ async function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependen
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
     const { identity, cacheHit } = await deps.jwt.authenticate(credential.token);
     const binding = await deps.clientBindings.resolve(identity.issuer, identity.clientId);
-    const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, ...scopesContext(identity.scopes) };
+    const scopes = decideScopes(deps.manifest, identity.scopes);
+    // Flat values only; absent ones are left out (API Gateway refuses null context values).
+    const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
+    if (scopes.scopesTruncated) context.scopesTruncated = true;
     if (identity.subject !== undefined) context.sub = identity.subject;
     if (identity.clientId !== undefined) context.clientId = identity.clientId;
     if (binding.plan !== undefined) context.plan = binding.plan;
     return {
       authMethod: 'jwt',
       principalId: identity.principal,
-      scopes: identity.scopes,
+      scopes,
       context,
       usageIdentifierKey: binding.usageIdentifierKey,
+      keyId: undefined,
       cacheHit,
     };
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
   const { record, cacheHit } = await deps.apiKeys.authenticate(credential.key, credential.claimedKeyId);
-  const context: AuthorizerContext = {
-    authMethod: 'apiKey',
-    keyId: record.keyId,
-    owner: record.owner,
-    ...scopesContext(record.scopes),
-  };
+  const scopes = decideScopes(deps.manifest, record.scopes);
+  const context: AuthorizerContext = { authMethod: 'apiKey', keyId: record.keyId, owner: record.owner, scopes: scopes.scopes };
+  if (scopes.scopesTruncated) context.scopesTruncated = true;
   if (record.plan !== undefined) context.plan = record.plan;
   return {
     authMethod: 'apiKey',
     principalId: record.keyId,
-    scopes: record.scopes,
+    scopes,
     context,
     usageIdentifierKey: record.usageIdentifierKey,
     keyId: record.keyId,
@@ -112,18 +142,17 @@ export async function authorize(request: AuthorizerRequest, deps: AuthorizerDepe
   const arn = parseMethodArn(request.methodArn);
   const caller = await verifyCaller(request, deps);
 
-  const held = new Set(caller.scopes);
-  const routes = decideRoutes(deps.manifest, held);
-  const memoKey = `${arn.stageArn}|${routes.allowed.join(',')}`;
-  let statements = deps.policyMemo.get(memoKey, 0);
+  const { routes, allowed: allowedRoutes, memoSuffix } = caller.scopes;
+  const memoKey = `${arn.stageArn}|${memoSuffix}`;
+  let statements = deps.policyMemo.get(memoKey);
   if (statements === undefined) {
     statements = buildRouteStatements(arn.stageArn, deps.manifest, routes);
-    deps.policyMemo.set(memoKey, statements, Number.POSITIVE_INFINITY, 0);
+    if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
+    deps.policyMemo.set(memoKey, statements);
   }
 
   const requested = deps.manifest.find(request.httpMethod, request.resource);
-  const requestedIndex = requested === undefined ? -1 : deps.manifest.routes.indexOf(requested);
-  const allowed = requestedIndex >= 0 && routes.allowed.includes(requestedIndex);
+  const allowed = requested !== undefined && allowedRoutes.has(deps.manifest.routes.indexOf(requested));
   const reason = allowed ? 'authorized' : requested === undefined ? 'route_not_in_manifest' : 'insufficient_scope';
 
   const result: APIGatewayAuthorizerResult = {
@@ -138,7 +167,6 @@ export async function authorize(request: AuthorizerRequest, deps: AuthorizerDepe
     authMethod: caller.authMethod,
     principalId: caller.principalId,
     keyId: caller.keyId,
-    route: `${request.httpMethod} ${request.resource}`,
     cacheHit: caller.cacheHit,
     result,
   };

@@ -7,6 +7,9 @@ import type { KeyStore } from './dynamodb-key-store';
 import { CredentialRejectedError, DependencyFaultError } from './errors';
 import { clientBindingFromItem, type ClientBindingRecord } from './key-table';
 
+/** Joins issuer and client id in a cache key; a NUL cannot occur in an issuer URL. */
+const KEY_SEPARATOR = '\u0000';
+
 export interface UsageBinding {
   readonly plan?: string;
   readonly usageIdentifierKey?: string;
@@ -35,7 +38,9 @@ export class ClientBindingResolver {
         nowMs: options.nowMs,
       },
       async (key): Promise<LookupOutcome<ClientBindingRecord>> => {
-        const [issuer, clientId] = JSON.parse(key) as [string, string];
+        const separator = key.indexOf(KEY_SEPARATOR);
+        const issuer = key.slice(0, separator);
+        const clientId = key.slice(separator + 1);
         const item = await store.getClientBindingItem(issuer, clientId);
         if (item === undefined) return { found: false };
         try {
@@ -53,7 +58,7 @@ export class ClientBindingResolver {
 
   async resolve(issuer: string, clientId: string | undefined): Promise<UsageBinding> {
     if (this.lookup === undefined || clientId === undefined) return this.options.defaultBinding;
-    const { outcome } = await this.lookup.get(JSON.stringify([issuer, clientId]));
+    const { outcome } = await this.lookup.get(issuer + KEY_SEPARATOR + clientId);
     if (!outcome.found) return this.options.defaultBinding;
     return { plan: outcome.value.plan, usageIdentifierKey: outcome.value.usageIdentifierKey };
   }

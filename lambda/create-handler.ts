@@ -10,7 +10,7 @@ import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
 import { DynamoDbKeyStore, errorName, type KeyStore } from './dynamodb-key-store';
-import { CredentialRejectedError, DependencyFaultError } from './errors';
+import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
@@ -29,6 +29,10 @@ export interface HandlerOverrides {
 export interface AuthorizerHandler {
   readonly handler: (event: APIGatewayRequestAuthorizerEvent, context?: { awsRequestId?: string }) => Promise<APIGatewayAuthorizerResult>;
   readonly deps: AuthorizerDependencies;
+}
+
+function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
 }
 
 export function createAuthorizerHandler(config: AuthorizerConfig, overrides: HandlerOverrides = {}): AuthorizerHandler {
@@ -106,43 +110,33 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
   ): Promise<APIGatewayAuthorizerResult> => {
     const started = performance.now();
     const requestId = context?.awsRequestId;
-    const base = {
-      method: String(event?.httpMethod ?? ''),
-      route: `${event?.httpMethod ?? ''} ${event?.resource ?? ''}`,
-    };
-    const latency = () => Math.round((performance.now() - started) * 1000) / 1000;
+    // Entries are written as plain literals: object spread on this path costs microseconds per request in V8.
+    const method = String(event?.httpMethod ?? '');
+    const route = `${method} ${event?.resource ?? ''}`;
     try {
-      const decision = await authorize(
-        {
-          methodArn: event.methodArn,
-          httpMethod: event.httpMethod,
-          resource: event.resource,
-          headers: event.headers,
-          multiValueHeaders: event.multiValueHeaders,
-        },
-        deps,
-      );
+      const decision = await authorize(event, deps);
       log.decision(
         {
-          ...base,
           decision: decision.effect === 'Allow' ? 'allow' : 'deny',
           reason: decision.reason,
+          method,
+          route,
           authMethod: decision.authMethod,
           principal: decision.principalId,
           keyId: decision.keyId,
           cacheHit: decision.cacheHit,
-          latencyMs: latency(),
+          latencyMs: elapsedMs(started),
         },
         requestId,
       );
       return decision.result;
     } catch (error) {
       if (error instanceof CredentialRejectedError) {
-        log.decision({ ...base, decision: 'unauthorized', reason: error.code, latencyMs: latency() }, requestId);
-        throw new Error(UNAUTHORIZED);
+        log.decision({ decision: 'unauthorized', reason: error.code, method, route, latencyMs: elapsedMs(started) }, requestId);
+        throw withoutStack(() => new Error(UNAUTHORIZED));
       }
       const code = error instanceof DependencyFaultError ? error.code : 'internal_error';
-      log.decision({ ...base, decision: 'error', reason: code, latencyMs: latency() }, requestId);
+      log.decision({ decision: 'error', reason: code, method, route, latencyMs: elapsedMs(started) }, requestId);
       // Anything but "Unauthorized" makes API Gateway answer 500 and cache nothing.
       throw new Error(`Authorizer could not decide (${code})`);
     }

@@ -15,7 +15,8 @@ export type MultiValueHeaderMap = Readonly<Record<string, readonly string[] | un
 export const MAX_AUTHORIZATION_LENGTH = 8192;
 
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
-const SCHEME_AND_VALUE = /^([A-Za-z][A-Za-z0-9-]*) +([^ ]+)$/;
+const SCHEME = /^[A-Za-z][A-Za-z0-9-]*$/;
+const AUTHORIZATION = 'authorization';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function reject(code: 'missing_credential' | 'ambiguous_credential' | 'malformed_header' | 'unsupported_scheme', message: string): never {
@@ -27,7 +28,8 @@ export function authorizationValues(headers: HeaderMap, multiValueHeaders: Multi
   const multi: string[] = [];
   if (multiValueHeaders) {
     for (const name of Object.keys(multiValueHeaders)) {
-      if (name.toLowerCase() !== 'authorization') continue;
+      // The length test first spares a lower-cased copy of every other header name.
+      if (name.length !== AUTHORIZATION.length || name.toLowerCase() !== AUTHORIZATION) continue;
       const values = multiValueHeaders[name];
       if (Array.isArray(values)) multi.push(...values);
     }
@@ -35,7 +37,7 @@ export function authorizationValues(headers: HeaderMap, multiValueHeaders: Multi
   const single: string[] = [];
   if (headers) {
     for (const name of Object.keys(headers)) {
-      if (name.toLowerCase() !== 'authorization') continue;
+      if (name.length !== AUTHORIZATION.length || name.toLowerCase() !== AUTHORIZATION) continue;
       const value = headers[name];
       if (typeof value === 'string') single.push(value);
     }
@@ -73,10 +75,16 @@ export function extractCredential(headers: HeaderMap, multiValueHeaders: MultiVa
   if (!PRINTABLE_ASCII.test(value)) {
     reject('malformed_header', 'Authorization header contains control or non-ASCII characters');
   }
-  const match = SCHEME_AND_VALUE.exec(value.trim());
-  if (!match) reject('malformed_header', 'Authorization header is not "<scheme> <credentials>"');
-  const scheme = match[1]!.toLowerCase();
-  const credentials = match[2]!;
+  // "<scheme> <credentials>", with optional surrounding spaces (RFC 9110 OWS), one or more spaces between.
+  const trimmed = value.trim();
+  const space = trimmed.indexOf(' ');
+  let start = space + 1;
+  while (trimmed.charCodeAt(start) === 0x20) start++;
+  const credentials = trimmed.slice(start);
+  if (space <= 0 || credentials.length === 0 || credentials.includes(' ') || !SCHEME.test(trimmed.slice(0, space))) {
+    reject('malformed_header', 'Authorization header is not "<scheme> <credentials>"');
+  }
+  const scheme = trimmed.slice(0, space).toLowerCase();
   switch (scheme) {
     case 'bearer':
       return { kind: 'jwt', token: credentials };

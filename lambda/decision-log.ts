@@ -36,6 +36,20 @@ export interface DecisionLogOptions {
   readonly nowMs?: () => number;
 }
 
+const DIMENSIONS = [['service', 'decision', 'reason']];
+const METRICS = [
+  { Name: 'Decisions', Unit: 'Count' },
+  { Name: 'latencyMs', Unit: 'Milliseconds' },
+];
+
+/** The X-Ray trace id of the current invocation (the Lambda runtime sets it per invocation). */
+function traceId(): string | undefined {
+  const header = process.env._X_AMZN_TRACE_ID;
+  if (header === undefined) return undefined;
+  const root = header.split(';')[0]!;
+  return root.startsWith('Root=') ? root.slice(5) : root;
+}
+
 const writeStdout = (line: string) => {
   process.stdout.write(`${line}\n`);
 };
@@ -59,27 +73,42 @@ export class DecisionLog {
     const namespace = this.options.metricsNamespace;
     if (!logged && namespace === undefined) return;
     const timestamp = this.nowMs();
-    const line: Record<string, unknown> = logged
-      ? { ...this.envelope(level, 'authorizer decision', timestamp, requestId), ...entry }
-      : { service: this.options.serviceName, decision: entry.decision, reason: entry.reason, latencyMs: entry.latencyMs };
-    if (namespace !== undefined) {
-      line._aws = {
-        Timestamp: timestamp,
-        CloudWatchMetrics: [
-          {
-            Namespace: namespace,
-            Dimensions: [['service', 'decision', 'reason']],
-            Metrics: [
-              { Name: 'Decisions', Unit: 'Count' },
-              { Name: 'latencyMs', Unit: 'Milliseconds' },
-            ],
-          },
-        ],
-      };
-      line.Decisions = 1;
-    }
+    // Built as one literal (no spreads: they are slow on this path); undefined fields are left out by JSON.stringify.
+    const line = {
+      level: logged ? level : undefined,
+      message: logged ? 'authorizer decision' : undefined,
+      timestamp: logged ? new Date(timestamp).toISOString() : undefined,
+      service: this.options.serviceName,
+      cold_start: logged ? this.coldStart : undefined,
+      function_request_id: logged ? requestId : undefined,
+      xray_trace_id: logged ? traceId() : undefined,
+      decision: entry.decision,
+      reason: entry.reason,
+      method: logged ? entry.method : undefined,
+      route: logged ? entry.route : undefined,
+      authMethod: logged ? entry.authMethod : undefined,
+      principal: logged ? entry.principal : undefined,
+      keyId: logged ? entry.keyId : undefined,
+      cacheHit: logged ? entry.cacheHit : undefined,
+      latencyMs: entry.latencyMs,
+      _aws: namespace === undefined ? undefined : this.metricsBlock(namespace, timestamp),
+      Decisions: namespace === undefined ? undefined : 1,
+    };
     this.coldStart = false;
     this.write(JSON.stringify(line));
+  }
+
+  private metricsBlock(namespace: string, timestamp: number) {
+    return {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: DIMENSIONS,
+          Metrics: METRICS,
+        },
+      ],
+    };
   }
 
   warn(message: string, attributes: Record<string, unknown> = {}): void {
@@ -87,17 +116,14 @@ export class DecisionLog {
     this.write(JSON.stringify({ ...this.envelope('WARN', message, this.nowMs()), ...attributes }));
   }
 
-  private envelope(level: LogLevel, message: string, timestamp: number, requestId?: string): Record<string, unknown> {
-    const envelope: Record<string, unknown> = {
+  private envelope(level: LogLevel, message: string, timestamp: number): Record<string, unknown> {
+    return {
       level,
       message,
       timestamp: new Date(timestamp).toISOString(),
       service: this.options.serviceName,
       cold_start: this.coldStart,
+      xray_trace_id: traceId(),
     };
-    if (requestId !== undefined) envelope.function_request_id = requestId;
-    const trace = process.env._X_AMZN_TRACE_ID;
-    if (trace !== undefined) envelope.xray_trace_id = trace.split(';')[0]?.replace('Root=', '');
-    return envelope;
   }
 }

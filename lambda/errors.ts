@@ -36,11 +36,28 @@ export type RejectionCode =
 /** Why the authorizer could not decide (500). */
 export type FaultCode = 'key_store_unavailable' | 'jwks_unavailable' | 'internal_error';
 
+/**
+ * Builds an Error without capturing a stack trace. Refusals are expected control flow on the hot path (every bad
+ * credential makes one), their code says all there is to know, and a captured stack costs microseconds each.
+ */
+export function withoutStack<T>(create: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return create();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export class CredentialRejectedError extends Error {
   public readonly code: RejectionCode;
 
   constructor(code: RejectionCode, message: string, options?: { cause?: unknown }) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0; // see withoutStack
     super(message, options);
+    Error.stackTraceLimit = limit;
     this.name = 'CredentialRejectedError';
     this.code = code;
   }

@@ -5,7 +5,7 @@
  * an optional maximum lifetime, bounded identifiers. Verified tokens are remembered (bounded, never past `exp`
  * nor the cache TTL) so a client reusing its token pays a map lookup instead of a signature check.
  */
-import { CognitoJwtVerifier } from 'aws-jwt-verify/cognito-verifier';
+import { CognitoJwtVerifier, validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
 import {
   FailedAssertionError,
   JwkValidationError,
@@ -24,7 +24,7 @@ import type { JwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import type { IssuerConfig } from './config';
-import { preflightCompactJws } from './compact-jws';
+import { assertAcceptableHeader, assertCompactJwsShape } from './compact-jws';
 import { CredentialRejectedError, DependencyFaultError } from './errors';
 import { MAX_IDENTIFIER_LENGTH } from './key-table';
 import { LruCache } from './lru-cache';
@@ -49,15 +49,25 @@ export interface JwtAuthenticatorOptions {
   readonly nowMs: () => number;
 }
 
-interface SyncAsyncVerifier {
-  verifySync(jwt: string): JwtPayload;
-  verify(jwt: string): Promise<JwtPayload>;
+/**
+ * The steps of aws-jwt-verify's verifiers after decomposition (protected in its typings, public at run time; the
+ * version is pinned exactly and the tests exercise both verifier kinds). Calling them with the token we already
+ * decomposed saves the library a second base64 decode and JSON parse per token.
+ */
+interface DecomposedJwtVerifier {
+  getIssuerConfig(issuer?: string): Record<string, unknown> & { jwksUri: string };
+  verifyDecomposedJwtSync(decomposed: DecomposedJwt, jwksUri: string, properties: Record<string, unknown>): JwtPayload;
+  verifyDecomposedJwt(decomposed: DecomposedJwt, jwksUri: string, properties: Record<string, unknown>): Promise<JwtPayload>;
 }
 
 interface IssuerEntry {
   readonly config: IssuerConfig;
-  readonly verifier: SyncAsyncVerifier;
+  readonly verifier: DecomposedJwtVerifier;
+  /** The verifier's own properties for this issuer (audience, grace, Cognito client ids...), computed once. */
+  readonly properties: Record<string, unknown> & { jwksUri: string };
 }
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 const reject = (code: ConstructorParameters<typeof CredentialRejectedError>[0], message: string): never => {
   throw new CredentialRejectedError(code, message);
@@ -84,9 +94,10 @@ export function classifyVerificationError(error: unknown): CredentialRejectedErr
   return new DependencyFaultError('internal_error', 'Token verification failed unexpectedly', { cause: error });
 }
 
-function readScopes(payload: JwtPayload, claim: 'scope' | 'scp', prefix: string | undefined): string[] {
-  const value = (payload as Record<string, unknown>)[claim];
-  if (value === undefined) return [];
+/** Most clients send the same scope claim in every token: its parsed list is kept, bounded, and shared. */
+const MAX_INTERNED_SCOPE_CLAIMS = 1000;
+
+function parseScopes(value: unknown, claim: 'scope' | 'scp', prefix: string | undefined): readonly string[] {
   let scopes: unknown[];
   if (typeof value === 'string') scopes = value.split(' ').filter((scope) => scope !== '');
   else if (Array.isArray(value)) scopes = value;
@@ -97,7 +108,7 @@ function readScopes(payload: JwtPayload, claim: 'scope' | 'scp', prefix: string 
   const names = prefix === undefined
     ? (scopes as string[])
     : (scopes as string[]).map((scope) => (scope.startsWith(prefix) && scope.length > prefix.length ? scope.slice(prefix.length) : scope));
-  return [...new Set(names)];
+  return Object.freeze([...new Set(names)]);
 }
 
 function boundedString(payload: JwtPayload, claim: string): string | undefined {
@@ -125,7 +136,8 @@ export class JwtAuthenticator {
               { issuer: config.issuer, audience: config.audience ? [...config.audience] : null, jwksUri: config.jwksUri, graceSeconds: options.clockSkewSeconds },
               { jwksCache: options.jwksCache },
             );
-      this.issuers.set(config.issuer, { config, verifier: verifier as unknown as SyncAsyncVerifier });
+      const steps = verifier as unknown as DecomposedJwtVerifier;
+      this.issuers.set(config.issuer, { config, verifier: steps, properties: steps.getIssuerConfig(config.issuer) });
     }
     this.verifiedTokens = new LruCache(options.verifiedTokenCacheMaxEntries);
   }
@@ -140,39 +152,52 @@ export class JwtAuthenticator {
     const remembered = this.verifiedTokens.get(token, this.options.nowMs());
     if (remembered !== undefined) return { identity: remembered, cacheHit: true };
 
-    preflightCompactJws(token);
+    assertCompactJwsShape(token);
     let decomposed: DecomposedJwt;
     try {
       decomposed = decomposeUnverifiedJwt(token);
     } catch (error) {
       throw classifyVerificationError(error);
     }
+    assertAcceptableHeader(decomposed.header);
     const { payload } = decomposed;
     const entry = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
     if (!entry) return reject('unknown_issuer', 'Token issuer is not configured');
 
-    let verified: JwtPayload;
     try {
-      verified = this.verifySyncOrFetch(entry.verifier, token);
-    } catch (error) {
-      if (!(error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError)) {
-        throw classifyVerificationError(error);
-      }
       try {
-        verified = await entry.verifier.verify(token);
-      } catch (asyncError) {
-        throw classifyVerificationError(asyncError);
+        entry.verifier.verifyDecomposedJwtSync(decomposed, entry.properties.jwksUri, entry.properties);
+      } catch (error) {
+        // Keys not cached yet, or a kid we have not seen: fetch (rate limited by the JWKS cache) and verify.
+        if (!(error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError)) throw error;
+        await entry.verifier.verifyDecomposedJwt(decomposed, entry.properties.jwksUri, entry.properties);
       }
+      if (entry.config.kind === 'cognito') validateCognitoJwtFields(payload, entry.properties as never);
+    } catch (error) {
+      throw classifyVerificationError(error);
     }
-    const identity = this.checkClaims(entry.config, verified);
+    const identity = this.checkClaims(entry.config, payload);
     const nowMs = this.options.nowMs();
-    const ttlMs = Math.min(this.options.verifiedTokenCacheTtlMs, (verified.exp as number) * 1000 - nowMs);
+    const ttlMs = Math.min(this.options.verifiedTokenCacheTtlMs, (payload.exp as number) * 1000 - nowMs);
     this.verifiedTokens.set(token, identity, ttlMs, nowMs);
     return { identity, cacheHit: false };
   }
 
-  private verifySyncOrFetch(verifier: SyncAsyncVerifier, token: string): JwtPayload {
-    return verifier.verifySync(token);
+  private readonly internedScopes = new Map<string, readonly string[]>();
+
+  /** The token's scopes; the same claim value yields the same frozen array (routes are decided once per array). */
+  private readScopes(payload: JwtPayload, config: IssuerConfig): readonly string[] {
+    const value = (payload as Record<string, unknown>)[config.scopeClaim];
+    if (value === undefined) return NO_SCOPES;
+    if (typeof value !== 'string') return parseScopes(value, config.scopeClaim, config.scopePrefix);
+    const key = `${config.issuer} ${value}`;
+    let scopes = this.internedScopes.get(key);
+    if (scopes === undefined) {
+      scopes = parseScopes(value, config.scopeClaim, config.scopePrefix);
+      if (this.internedScopes.size >= MAX_INTERNED_SCOPE_CLAIMS) this.internedScopes.clear();
+      this.internedScopes.set(key, scopes);
+    }
+    return scopes;
   }
 
   /** Claim checks beyond the library's, run only on a payload whose signature verified. */
@@ -201,7 +226,7 @@ export class JwtAuthenticator {
       subject,
       clientId,
       principal,
-      scopes: Object.freeze(readScopes(payload, config.scopeClaim, config.scopePrefix)),
+      scopes: this.readScopes(payload, config),
     });
   }
 }
