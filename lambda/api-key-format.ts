@@ -9,7 +9,6 @@
  * Only the SHA-256 of a key is ever stored.
  */
 import { hash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export const KEY_BODY_LENGTH = 32;
@@ -30,6 +29,23 @@ export function randomBase62(length: number): string {
     }
   }
   return out;
+}
+
+let crcTable: Uint32Array | undefined;
+
+/** CRC-32 (IEEE 802.3, as zlib's) of an ASCII string. Here rather than node:zlib, whose load would cost cold start. */
+export function crc32(text: string): number {
+  if (crcTable === undefined) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < text.length; i++) crc = crcTable[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function checksum(text: string): string {

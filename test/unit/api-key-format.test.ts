@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  crc32,
   generateApiKey,
   generateKeyId,
   hashApiKey,
@@ -60,5 +61,15 @@ describe('API key format', () => {
     const keyId = generateKeyId();
     expect(isWellFormedKeyId(keyId)).toBe(true);
     expect(isWellFormedKeyId(`${keyId}x`)).toBe(false);
+  });
+});
+
+describe('crc32', () => {
+  it('matches zlib on ASCII input', async () => {
+    const zlib = await import('node:zlib');
+    for (const text of ['', 'a', 'ptc_live_', generateApiKey('ptc_live_'), 'The quick brown fox jumps over the lazy dog']) {
+      expect(crc32(text)).toBe(zlib.crc32(text));
+    }
+    expect(crc32('The quick brown fox jumps over the lazy dog')).toBe(0x414fa339);
   });
 });
