@@ -58,6 +58,11 @@ export class ApiKeyAuthenticator {
     this.lastUsedWrites = new LruCache(options.cacheMaxEntries);
   }
 
+  /** Keys currently cached (found, unknown or unreadable): never more than the configured maximum. */
+  get cacheSize(): number {
+    return this.lookup.size;
+  }
+
   async authenticate(key: string, claimedKeyId?: string): Promise<AuthenticatedApiKey> {
     if (!isWellFormedApiKey(key, this.options.keyPrefix)) {
       throw new CredentialRejectedError('malformed_api_key', 'API key has the wrong shape, prefix or checksum');

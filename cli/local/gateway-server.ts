@@ -60,6 +60,9 @@ export interface AccessLogEntry {
   readonly error?: string;
 }
 
+/** Local-only control path (no API route may start with `/__portcullis`). */
+export const AUTHORIZER_CACHE_CONTROL_PATH = '/__portcullis/authorizer-cache';
+
 export interface GatewayOptions {
   readonly routes: RouteTable;
   readonly stage: StageIdentity;
@@ -140,7 +143,9 @@ export class LocalGateway {
     const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
 
     let outcome: Outcome;
-    try {
+    if (rawPath === AUTHORIZER_CACHE_CONTROL_PATH) {
+      outcome = this.control(req.method ?? 'GET');
+    } else try {
       const body = await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024);
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
@@ -176,6 +181,18 @@ export class LocalGateway {
       ...(outcome.authorizerCache ? { authorizerCache: outcome.authorizerCache } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
     });
+  }
+
+  /**
+   * The local stand-in for API Gateway's FlushStageAuthorizersCache (the key CLI calls it on `revoke --local`):
+   * `DELETE /__portcullis/authorizer-cache` empties the result cache and answers 202, as the AWS API does.
+   */
+  private control(method: string): Outcome {
+    if (method !== 'DELETE') {
+      return { response: { statusCode: 405, headers: { Allow: 'DELETE', 'Content-Type': 'application/json' }, body: '{"message":"Use DELETE"}' } };
+    }
+    this.options.cache.clear();
+    return { response: { statusCode: 202, headers: { 'Content-Type': 'application/json' }, body: '{"flushed":true}' } };
   }
 
   /** Decides one request. Exposed for tests through the HTTP server only. */

@@ -5,6 +5,7 @@
  */
 import { loadConfig, type AuthorizerConfig } from '../../lambda/config';
 import { DecisionLog, type LogLevel } from '../../lambda/decision-log';
+import type { AuthorizerDependencies } from '../../lambda/authorize';
 import { createAuthorizerHandler } from '../../lambda/create-handler';
 import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
 import type { Env } from '../../lambda/env';
@@ -85,6 +86,8 @@ export interface LocalMode {
   readonly devClients: readonly DevClient[];
   readonly store: LocalStore;
   readonly config: AuthorizerConfig;
+  /** The authorizer's collaborators (its caches), for tests that check they stay bounded. */
+  readonly authorizer: AuthorizerDependencies;
   readonly authorizerCacheTtlSeconds: number;
   stop(): Promise<void>;
 }
@@ -206,6 +209,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       devClients,
       store,
       config,
+      authorizer: deps,
       authorizerCacheTtlSeconds,
       stop: () => (stopping ??= stopAll()),
     };
