@@ -9,11 +9,13 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   FlushStageAuthorizersCacheCommand,
+  GetApiKeysCommand,
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyManager } from '../../cli/keys/key-manager';
+import type { CrashPoint } from '../../cli/keys/intents';
 import { ApiGatewayUsageKeys } from '../../cli/keys/usage-keys';
 import { apiKeyRecordFromItem, clientBindingFromItem, clientBindingItem, type Item } from '../../lambda/key-table';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -34,7 +36,17 @@ function serviceError(name: string, message = name): Error {
   return Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 
-function manager(options: { restApiId?: string; stageName?: string; usagePlanIds?: Record<string, string>; dynamodb?: LocalDynamoDb['client'] } = {}): KeyManager {
+function manager(
+  options: {
+    restApiId?: string;
+    stageName?: string;
+    usagePlanIds?: Record<string, string>;
+    dynamodb?: LocalDynamoDb['client'];
+    holderIsGone?: () => boolean;
+    nowSeconds?: () => number;
+    checkpoint?: (point: CrashPoint) => void | Promise<void>;
+  } = {},
+): KeyManager {
   return new KeyManager({
     dynamodb: options.dynamodb ?? dynamo.client,
     tableName,
@@ -45,7 +57,9 @@ function manager(options: { restApiId?: string; stageName?: string; usagePlanIds
       restApiId: 'restapi01' in options ? options.restApiId : 'restapi01',
       stageName: 'stageName' in options ? options.stageName : 'prod',
     }),
-    nowSeconds: manualClock().nowSeconds,
+    nowSeconds: options.nowSeconds ?? manualClock().nowSeconds,
+    holderIsGone: options.holderIsGone,
+    checkpoint: options.checkpoint,
   });
 }
 
@@ -70,6 +84,7 @@ beforeEach(async () => {
   apiGateway.on(DeleteApiKeyCommand).resolves({});
   apiGateway.on(UpdateApiKeyCommand).resolves({ id: API_KEY_ID, enabled: false });
   apiGateway.on(FlushStageAuthorizersCacheCommand).resolves({});
+  apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
 });
 
 describe('create on AWS', () => {
@@ -118,11 +133,12 @@ describe('create on AWS', () => {
     expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
   });
 
-  it('deletes the API key again when DynamoDB fails while writing the record', async () => {
+  it('leaves a pending record and the API key when DynamoDB fails at the commit; the next run deletes both, finding the key by name', async () => {
     const proxy: TcpFaultProxy = await startTcpFaultProxy(dynamo.port);
     const viaProxy = dynamoClient(`http://127.0.0.1:${proxy.port}`);
     try {
-      // DynamoDB goes down right after the usage plan accepted the key.
+      // DynamoDB goes down right after the usage plan accepted the key: the commit may or may not have landed, so the
+      // hidden key must stay until a later run can tell.
       apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async () => {
         proxy.setMode({ kind: 'down' });
         return { id: API_KEY_ID };
@@ -130,13 +146,29 @@ describe('create on AWS', () => {
 
       const failure = await manager({ dynamodb: viaProxy }).create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
 
-      expect(failure).toMatchObject({ exitCode: 1, message: expect.stringContaining('DynamoDB PutItem') });
-      expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
-      expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+      expect(failure).toMatchObject({ exitCode: 1, message: expect.stringMatching(/DynamoDB UpdateItem \(complete the create\).*next keys command undoes it/s) });
+      expect(inputsOf(DeleteApiKeyCommand)).toEqual([]);
+      const [pending] = await scanAll(dynamo.client, tableName);
+      expect(pending).toMatchObject({ status: { S: 'pending' }, keyId: { S: '~intent' } });
+      expect(() => apiKeyRecordFromItem(pending as Item)).toThrow(/malformed/);
     } finally {
       viaProxy.destroy();
       await proxy.stop();
     }
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        { id: 'otherkey1', name: `${createKey!.name}-not-this-one`, value: 'x'.repeat(40) },
+        { id: API_KEY_ID, name: createKey!.name, value: createKey!.value },
+      ],
+    });
+
+    const report = await manager({ holderIsGone: () => true }).reconcile();
+
+    expect(report.entries).toMatchObject([{ intent: { operation: 'create', subject: createKey!.name }, outcome: 'rolled_back' }]);
+    expect(inputsOf(GetApiKeysCommand)).toEqual([{ nameQuery: createKey!.name, includeValues: true, limit: 500, position: undefined }]);
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
+    expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
   });
 
   it('refuses a plan that has no usage plan id before calling anything', async () => {
