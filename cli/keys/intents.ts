@@ -32,6 +32,7 @@
  * next run. The commit point of create and rotate comes after the secret is printed: a command that printed a
  * secret and was then killed leaves nothing usable (its record stayed pending), and the rerun issues a new one.
  */
+import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Item } from '../../lambda/key-table';
 import { InputError } from './errors';
@@ -105,8 +106,18 @@ export interface IntentHolder {
   readonly pid: number;
 }
 
+/**
+ * This process. The host is the hostname plus, on Linux, the pid namespace: two containers that share a hostname
+ * do not see each other's pids, so neither may judge the other's process gone.
+ */
 export function thisProcess(): IntentHolder {
-  return { host: hostname(), pid: process.pid };
+  let namespace = '';
+  try {
+    namespace = ` ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    // Not Linux: the hostname alone.
+  }
+  return { host: `${hostname()}${namespace}`.slice(0, 256), pid: process.pid };
 }
 
 /** True when `holder` is certainly gone: a process of this host that no longer exists. Unknown means alive. */

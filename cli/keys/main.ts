@@ -97,7 +97,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --json                  print one JSON object (with "key" and "keyId") instead of text
 
 The secret is printed exactly once and stored only as its SHA-256 hash. The key gets a hidden usage key in the
-plan's usage plan, so the plan throttles and counts its calls.`,
+plan's usage plan, so the plan throttles and counts its calls. The key exists only if the command exits 0: a run
+that is interrupted leaves nothing usable (a secret it printed never works), and the next command cleans it up.`,
   },
   list: {
     usage: 'list [--owner O] [--plan P] [--status S] [--json]',
@@ -125,7 +126,8 @@ plan's usage plan, so the plan throttles and counts its calls.`,
   --json                  print one JSON object (with "key" and "keyId") instead of text
 
 The new secret is printed exactly once. The key id (the Basic user name) and the usage identifier stay the same,
-so usage plan quotas carry on.`,
+so usage plan quotas carry on. The rotation happens only if the command exits 0: if it is interrupted, the
+previous secret stays the current one (a new secret it printed never works); run it again.`,
   },
   revoke: {
     usage: 'revoke KEY_ID [--wait] [--key-cache-ttl 30s] [--json]',
