@@ -58,6 +58,11 @@ export function summaryJson(summary: KeySummary, withSecrets: boolean): Record<s
       state: secret.state,
       current: secret.current,
     }));
+    json.incomplete = (summary.incomplete ?? []).map((change) => ({
+      operation: change.operation,
+      startedAt: isoTime(change.startedAt),
+      stale: change.stale,
+    }));
   }
   return json;
 }
@@ -139,6 +144,12 @@ export function keyDetailText(summary: KeySummary, now: number): string {
   if (summary.revokedAt !== undefined) rows.push(['Revoked', when(summary.revokedAt, now, '-')]);
   rows.push(['Last used', when(summary.lastUsedAt, now, 'never')]);
   rows.push(['Usage key', summary.usageKeyId ?? (summary.plan ? '(local)' : '-')]);
+  for (const change of summary.incomplete ?? []) {
+    rows.push([
+      'Unfinished',
+      `${change.operation} started ${shortTime(change.startedAt)} (${change.stale ? 'interrupted: the next write command undoes it' : 'running or interrupted'}); its secret cannot authenticate`,
+    ]);
+  }
   const width = Math.max(...rows.map(([label]) => label.length));
   return (
     rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') +
@@ -154,6 +165,7 @@ export function revokeJson(result: RevokeResult): Record<string, unknown> {
     status: 'revoked',
     alreadyRevoked: result.alreadyRevoked,
     revokedSecrets: result.revokedSecrets,
+    cancelledChanges: result.cancelledChanges,
     revokedAt: isoTime(result.revokedAt) ?? null,
     usageKey: result.usageKey,
     cacheFlushed: result.cacheFlush.flushed,

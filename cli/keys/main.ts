@@ -18,7 +18,8 @@ import {
   shortTime,
   summaryJson,
 } from './format';
-import { DEFAULT_PLAN, KEY_STATES, KeyManager, MAX_GRACE_SECONDS, type KeyState } from './key-manager';
+import { crashHookFromEnv } from './intents';
+import { DEFAULT_PLAN, KEY_STATES, KeyManager, MAX_GRACE_SECONDS, type IncompleteChange, type KeyState, type ReconcileReport } from './key-manager';
 import { resolveTarget, type ClientFactories, type Target, type TargetFlags } from './target';
 import {
   parseScopes,
@@ -96,7 +97,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   --json                  print one JSON object (with "key" and "keyId") instead of text
 
 The secret is printed exactly once and stored only as its SHA-256 hash. The key gets a hidden usage key in the
-plan's usage plan, so the plan throttles and counts its calls.`,
+plan's usage plan, so the plan throttles and counts its calls. The key exists only if the command exits 0: a run
+that is interrupted leaves nothing usable (a secret it printed never works), and the next command cleans it up.`,
   },
   list: {
     usage: 'list [--owner O] [--plan P] [--status S] [--json]',
@@ -124,7 +126,8 @@ plan's usage plan, so the plan throttles and counts its calls.`,
   --json                  print one JSON object (with "key" and "keyId") instead of text
 
 The new secret is printed exactly once. The key id (the Basic user name) and the usage identifier stay the same,
-so usage plan quotas carry on.`,
+so usage plan quotas carry on. The rotation happens only if the command exits 0: if it is interrupted, the
+previous secret stays the current one (a new secret it printed never works); run it again.`,
   },
   revoke: {
     usage: 'revoke KEY_ID [--wait] [--key-cache-ttl 30s] [--json]',
@@ -314,8 +317,10 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const expiresIn = str(values, 'expires-in');
       const expiresInSeconds = expiresIn === undefined ? undefined : parseDuration('--expires-in', expiresIn);
       run = async (manager) => {
-        const issued = await manager.create({ owner, scopes, plan, name, expiresInSeconds });
-        io.stdout(asJson ? json(issuedKeyJson(issued)) : issuedKeyText(issued, now()));
+        // Printed before the commit (the record is still pending): a killed run leaves a secret that never works.
+        await manager.create({ owner, scopes, plan, name, expiresInSeconds }, (issued) =>
+          io.stdout(asJson ? json(issuedKeyJson(issued)) : issuedKeyText(issued, now())),
+        );
       };
       break;
     }
@@ -331,7 +336,12 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       run = async (manager) => {
         const result = await manager.list({ owner, plan: planFilter, status: status as KeyState | undefined });
         if (result.unreadable > 0) io.stderr(`warning: ${result.unreadable} unreadable record(s) left out\n`);
-        io.stdout(asJson ? json({ keys: result.keys.map((key) => summaryJson(key, false)) }) : keyListText(result.keys));
+        if (result.incomplete.length > 0) io.stderr(incompleteText(result.incomplete));
+        io.stdout(
+          asJson
+            ? json({ keys: result.keys.map((key) => summaryJson(key, false)), incomplete: result.incomplete.map(incompleteJson) })
+            : keyListText(result.keys),
+        );
       };
       break;
     }
@@ -349,8 +359,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const graceSeconds =
         grace === undefined ? undefined : parseDuration('--grace', grace, { minSeconds: 0, maxSeconds: MAX_GRACE_SECONDS });
       run = async (manager) => {
-        const rotated = await manager.rotate(keyId, graceSeconds);
-        io.stdout(asJson ? json(issuedKeyJson(rotated)) : issuedKeyText(rotated, now()));
+        await manager.rotate(keyId, graceSeconds, (rotated) => io.stdout(asJson ? json(issuedKeyJson(rotated)) : issuedKeyText(rotated, now())));
       };
       break;
     }
@@ -394,6 +403,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       throw new InputError('unknown_command', `unknown command: ${command}`);
   }
 
+  // The test-only fault hook (intents.ts): does nothing unless PORTCULLIS_KEYS_CRASH_AT is set.
+  const checkpoint = crashHookFromEnv(io.env);
   const target = await resolveTarget(targetFlags(values), { env: io.env, clients: io.clients, plan });
   try {
     const manager = new KeyManager({
@@ -405,12 +416,48 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       sleep: io.sleep,
       revokeRecheckMs: target.revokeRecheckMs,
       where: target.where,
+      checkpoint,
     });
+    // Every write command first undoes what interrupted ones left (list and show only report it).
+    if (command !== 'list' && command !== 'show') io.stderr(reconcileText(await manager.reconcile()));
     await run(manager, target);
     return 0;
   } finally {
     target.close();
   }
+}
+
+/** One line per interrupted change found and undone (nothing when there was none). */
+function reconcileText(report: ReconcileReport): string {
+  return report.entries
+    .map(({ intent, outcome, reason }) => {
+      const what = `an interrupted ${intent.operation === 'bind' ? 'clients bind' : intent.operation} of ${intent.subject} (started ${shortTime(intent.startedAt)})`;
+      switch (outcome) {
+        case 'rolled_back':
+          return `note: undid ${what}: ${intent.operation === 'rotate' ? 'its previous secret is the current one' : intent.operation === 'create' ? 'its pending record and hidden usage key are deleted' : 'its new hidden usage key is deleted, the binding is unchanged'}\n`;
+        case 'committed':
+          return `note: ${what} had completed; cleared its intent\n`;
+        case 'gone':
+          return '';
+        case 'failed':
+          return `warning: could not undo ${what} yet (${reason}); it cannot authenticate, and the next command retries\n`;
+      }
+    })
+    .join('');
+}
+
+function incompleteText(changes: readonly IncompleteChange[]): string {
+  return changes
+    .map(
+      (change) =>
+        `warning: unfinished ${change.operation} of ${change.subject} (started ${shortTime(change.startedAt)}, ` +
+        `${change.stale ? 'interrupted: the next write command undoes it' : 'running or interrupted'}) is not a key and cannot authenticate\n`,
+    )
+    .join('');
+}
+
+function incompleteJson(change: IncompleteChange): Record<string, unknown> {
+  return { operation: change.operation, subject: change.subject, startedAt: new Date(change.startedAt * 1000).toISOString().replace('.000Z', 'Z'), stale: change.stale };
 }
 
 function revokeText(result: Awaited<ReturnType<KeyManager['revoke']>>, target: Target): string {
@@ -419,6 +466,9 @@ function revokeText(result: Awaited<ReturnType<KeyManager['revoke']>>, target: T
     lines.push(`Key ${result.keyId} was already revoked${result.revokedAt ? ` (${shortTime(result.revokedAt)})` : ''}: nothing changed in the key table.`);
   } else {
     lines.push(`Revoked key ${result.keyId} (${result.revokedSecrets} secret${result.revokedSecrets === 1 ? '' : 's'}).`);
+  }
+  if (result.cancelledChanges > 0) {
+    lines.push(`Stopped ${result.cancelledChanges} unfinished create or rotation of the key: its new secret never becomes usable.`);
   }
   if (result.usageKey === 'disabled') lines.push(`Its hidden usage key is disabled${target.kind === 'aws' ? ': metered routes refuse it as soon as API Gateway applies the change' : ''}.`);
   if (result.lateCacheFlush?.flushed) {

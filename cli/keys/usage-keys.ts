@@ -11,6 +11,7 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   FlushStageAuthorizersCacheCommand,
+  GetApiKeysCommand,
   UpdateApiKeyCommand,
   type APIGatewayClient,
 } from '@aws-sdk/client-api-gateway';
@@ -35,6 +36,16 @@ export interface NewUsageKey {
   /** Public label: the key id, or `client:<clientId>`. Never a secret. */
   readonly name: string;
   readonly description: string;
+  /**
+   * The value to give it, chosen by the caller so it can be recorded (in the command's intent) before the key
+   * exists. @default a new random value
+   */
+  readonly value?: string;
+}
+
+/** A new usage key value: 40 base62 characters from a CSPRNG. */
+export function newUsageKeyValue(): string {
+  return randomBase62(USAGE_KEY_VALUE_LENGTH);
 }
 
 export type FlushOutcome = { readonly flushed: true } | { readonly flushed: false; readonly reason: string };
@@ -46,6 +57,11 @@ export interface UsageKeyProvider {
   create(key: NewUsageKey): Promise<UsageKeyRef>;
   /** Undoes {@link create} (compensation when a later step fails). */
   remove(key: UsageKeyRef): Promise<void>;
+  /**
+   * Deletes the usage key(s) named `name` whose value is `value`: what an interrupted command may have made, found
+   * without knowing its id. Idempotent; returns how many it deleted.
+   */
+  removeNamed(name: string, value: string): Promise<number>;
   /** Stops the gateway serving calls metered under this key. Idempotent; `not_found` when the key is gone. */
   disable(key: UsageKeyRef): Promise<'disabled' | 'not_found'>;
   /** Drops the stage's cached authorizer results, where the target can. */
@@ -100,7 +116,7 @@ export class ApiGatewayUsageKeys implements UsageKeyProvider {
    */
   async create(key: NewUsageKey): Promise<UsageKeyRef> {
     const usagePlanId = this.usagePlanId(key.plan);
-    const value = randomBase62(USAGE_KEY_VALUE_LENGTH);
+    const value = key.value ?? newUsageKeyValue();
     let id: string | undefined;
     try {
       const created = await this.options.client.send(
@@ -148,6 +164,29 @@ export class ApiGatewayUsageKeys implements UsageKeyProvider {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * GetApiKeys by name (`nameQuery`, every page, with values), then DeleteApiKey for each exact match of name and
+   * value. The name is the key id (or `client:<id>`), so the search is narrow; the value makes it exact.
+   */
+  async removeNamed(name: string, value: string): Promise<number> {
+    const ids: string[] = [];
+    let position: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.options.client.send(new GetApiKeysCommand({ nameQuery: name, includeValues: true, limit: 500, position }));
+      } catch (error) {
+        throw apiGatewayFailure(`GetApiKeys (name ${name})`, error);
+      }
+      for (const item of page?.items ?? []) {
+        if (item.name === name && item.value === value && item.id !== undefined) ids.push(item.id);
+      }
+      position = page?.position;
+    } while (position !== undefined);
+    for (const id of ids) await this.remove({ value, id });
+    return ids.length;
   }
 
   async disable(key: UsageKeyRef): Promise<'disabled' | 'not_found'> {
@@ -233,7 +272,7 @@ export class LocalUsageKeys implements UsageKeyProvider {
 
   async create(key: NewUsageKey): Promise<UsageKeyRef> {
     await this.ready();
-    const value = randomBase62(USAGE_KEY_VALUE_LENGTH);
+    const value = key.value ?? newUsageKeyValue();
     try {
       await this.registry.put({ value, plan: key.plan, name: key.name });
     } catch (error) {
@@ -242,9 +281,26 @@ export class LocalUsageKeys implements UsageKeyProvider {
     return { value };
   }
 
-  /** The registry has no delete: a disabled value that no record names is inert. */
   async remove(key: UsageKeyRef): Promise<void> {
-    await this.disable(key);
+    await this.ready();
+    try {
+      await this.registry.delete(key.value);
+    } catch (error) {
+      throw describeAwsFailure('Deleting the local usage key', error, this.where);
+    }
+  }
+
+  /** The registry is keyed by value: look it up, and delete it if it carries the name. */
+  async removeNamed(name: string, value: string): Promise<number> {
+    await this.ready();
+    try {
+      const found = await this.registry.get(value);
+      if (found === undefined || found.name !== name) return 0;
+      await this.registry.delete(value);
+      return 1;
+    } catch (error) {
+      throw describeAwsFailure('Deleting the local usage key', error, this.where);
+    }
   }
 
   async disable(key: UsageKeyRef): Promise<'disabled' | 'not_found'> {

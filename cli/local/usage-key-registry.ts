@@ -5,6 +5,7 @@
  */
 import { ensureActiveTable } from '../dynamodb-tables';
 import {
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -68,6 +69,11 @@ export class LocalUsageKeyRegistry {
         ExpressionAttributeValues: { ':enabled': { BOOL: enabled } },
       }),
     );
+  }
+
+  /** Removes a usage key (the key CLI undoing one it made). Deleting a missing value is a no-op. */
+  async delete(value: string): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { value: { S: value } } }));
   }
 
   async get(value: string): Promise<LocalUsageKey | undefined> {

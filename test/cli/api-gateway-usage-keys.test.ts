@@ -9,11 +9,13 @@ import {
   CreateUsagePlanKeyCommand,
   DeleteApiKeyCommand,
   FlushStageAuthorizersCacheCommand,
+  GetApiKeysCommand,
   UpdateApiKeyCommand,
 } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyManager } from '../../cli/keys/key-manager';
+import { STALE_AFTER_SECONDS, type CrashPoint } from '../../cli/keys/intents';
 import { ApiGatewayUsageKeys } from '../../cli/keys/usage-keys';
 import { apiKeyRecordFromItem, clientBindingFromItem, clientBindingItem, type Item } from '../../lambda/key-table';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -34,7 +36,17 @@ function serviceError(name: string, message = name): Error {
   return Object.assign(error, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 
-function manager(options: { restApiId?: string; stageName?: string; usagePlanIds?: Record<string, string>; dynamodb?: LocalDynamoDb['client'] } = {}): KeyManager {
+function manager(
+  options: {
+    restApiId?: string;
+    stageName?: string;
+    usagePlanIds?: Record<string, string>;
+    dynamodb?: LocalDynamoDb['client'];
+    holderIsGone?: () => boolean;
+    nowSeconds?: () => number;
+    checkpoint?: (point: CrashPoint) => void | Promise<void>;
+  } = {},
+): KeyManager {
   return new KeyManager({
     dynamodb: options.dynamodb ?? dynamo.client,
     tableName,
@@ -45,7 +57,9 @@ function manager(options: { restApiId?: string; stageName?: string; usagePlanIds
       restApiId: 'restapi01' in options ? options.restApiId : 'restapi01',
       stageName: 'stageName' in options ? options.stageName : 'prod',
     }),
-    nowSeconds: manualClock().nowSeconds,
+    nowSeconds: options.nowSeconds ?? manualClock().nowSeconds,
+    holderIsGone: options.holderIsGone,
+    checkpoint: options.checkpoint,
   });
 }
 
@@ -70,6 +84,7 @@ beforeEach(async () => {
   apiGateway.on(DeleteApiKeyCommand).resolves({});
   apiGateway.on(UpdateApiKeyCommand).resolves({ id: API_KEY_ID, enabled: false });
   apiGateway.on(FlushStageAuthorizersCacheCommand).resolves({});
+  apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
 });
 
 describe('create on AWS', () => {
@@ -118,11 +133,12 @@ describe('create on AWS', () => {
     expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
   });
 
-  it('deletes the API key again when DynamoDB fails while writing the record', async () => {
+  it('leaves a pending record and the API key when DynamoDB fails at the commit; the next run deletes both, finding the key by name', async () => {
     const proxy: TcpFaultProxy = await startTcpFaultProxy(dynamo.port);
     const viaProxy = dynamoClient(`http://127.0.0.1:${proxy.port}`);
     try {
-      // DynamoDB goes down right after the usage plan accepted the key.
+      // DynamoDB goes down right after the usage plan accepted the key: the commit may or may not have landed, so the
+      // hidden key must stay until a later run can tell.
       apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async () => {
         proxy.setMode({ kind: 'down' });
         return { id: API_KEY_ID };
@@ -130,13 +146,29 @@ describe('create on AWS', () => {
 
       const failure = await manager({ dynamodb: viaProxy }).create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
 
-      expect(failure).toMatchObject({ exitCode: 1, message: expect.stringContaining('DynamoDB PutItem') });
-      expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
-      expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+      expect(failure).toMatchObject({ exitCode: 1, message: expect.stringMatching(/DynamoDB UpdateItem \(complete the create\).*next keys command undoes it/s) });
+      expect(inputsOf(DeleteApiKeyCommand)).toEqual([]);
+      const [pending] = await scanAll(dynamo.client, tableName);
+      expect(pending).toMatchObject({ status: { S: 'pending' }, keyId: { S: '~intent' } });
+      expect(() => apiKeyRecordFromItem(pending as Item)).toThrow(/malformed/);
     } finally {
       viaProxy.destroy();
       await proxy.stop();
     }
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        { id: 'otherkey1', name: `${createKey!.name}-not-this-one`, value: 'x'.repeat(40) },
+        { id: API_KEY_ID, name: createKey!.name, value: createKey!.value },
+      ],
+    });
+
+    const report = await manager({ holderIsGone: () => true }).reconcile();
+
+    expect(report.entries).toMatchObject([{ intent: { operation: 'create', subject: createKey!.name }, outcome: 'rolled_back' }]);
+    expect(inputsOf(GetApiKeysCommand)).toEqual([{ nameQuery: createKey!.name, includeValues: true, limit: 500, position: undefined }]);
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
+    expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
   });
 
   it('refuses a plan that has no usage plan id before calling anything', async () => {
@@ -146,6 +178,99 @@ describe('create on AWS', () => {
     expect(failure).toMatchObject({ code: 'missing_target', exitCode: 2, message: expect.stringContaining('plan pro') });
     expect(apiGateway.calls()).toHaveLength(0);
     expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
+  });
+});
+
+describe('interrupted commands on AWS: the next run finds the hidden key by name and deletes it', () => {
+  /** Never settles: the command stops at `point` for good, as a killed process would. */
+  const freezeAt = (point: CrashPoint) => (reached: CrashPoint) => (reached === point ? new Promise<void>(() => {}) : undefined);
+
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    if (!condition()) throw new Error('condition not reached');
+  }
+
+  it('create killed after its usage key: GetApiKeys by the key id, DeleteApiKey of the exact match, record deleted', async () => {
+    const clock = manualClock();
+    void manager({ nowSeconds: clock.nowSeconds, checkpoint: freezeAt('create:usage-key-created') }).create({ owner: 'acme', scopes: ['items:read'] });
+    await until(() => inputsOf(CreateUsagePlanKeyCommand).length === 1);
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        // A key whose name starts the same (nameQuery is not an exact match) and one with another value: not ours.
+        { id: 'longer001', name: `${createKey!.name}x`, value: createKey!.value },
+        { id: 'othervalu', name: createKey!.name, value: 'v'.repeat(40) },
+        { id: API_KEY_ID, name: createKey!.name, value: createKey!.value },
+      ],
+    });
+
+    // Another run on another host: the intent is stale once STALE_AFTER_SECONDS have passed.
+    const other = manager({ nowSeconds: clock.nowSeconds, holderIsGone: () => false });
+    expect(await other.reconcile()).toEqual({ entries: [], inProgress: 1 });
+    expect(inputsOf(GetApiKeysCommand)).toEqual([]);
+    clock.advance(STALE_AFTER_SECONDS);
+    const report = await other.reconcile();
+
+    expect(report.entries).toMatchObject([{ intent: { operation: 'create', subject: createKey!.name }, outcome: 'rolled_back' }]);
+    expect(inputsOf(GetApiKeysCommand)).toEqual([{ nameQuery: createKey!.name, includeValues: true, limit: 500, position: undefined }]);
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
+    expect(await scanAll(dynamo.client, tableName)).toEqual([]);
+  });
+
+  it('follows GetApiKeys pages', async () => {
+    void manager({ checkpoint: freezeAt('create:usage-key-created') }).create({ owner: 'acme', scopes: ['items:read'] });
+    await until(() => inputsOf(CreateUsagePlanKeyCommand).length === 1);
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    apiGateway
+      .on(GetApiKeysCommand)
+      .resolvesOnce({ items: [], position: 'page2' })
+      .resolvesOnce({ items: [{ id: API_KEY_ID, name: createKey!.name, value: createKey!.value }] });
+
+    await manager({ holderIsGone: () => true }).reconcile();
+
+    expect(inputsOf(GetApiKeysCommand).map((input) => input.position)).toEqual([undefined, 'page2']);
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: API_KEY_ID }]);
+  });
+
+  it('keeps the intent, and says so, when the orphan cannot be deleted yet; a later run finishes', async () => {
+    void manager({ checkpoint: freezeAt('create:usage-key-created') }).create({ owner: 'acme', scopes: ['items:read'] });
+    await until(() => inputsOf(CreateUsagePlanKeyCommand).length === 1);
+    const [createKey] = inputsOf(CreateApiKeyCommand);
+    apiGateway.on(GetApiKeysCommand).resolves({ items: [{ id: API_KEY_ID, name: createKey!.name, value: createKey!.value }] });
+    apiGateway.on(DeleteApiKeyCommand).rejectsOnce(serviceError('TooManyRequestsException')).resolves({});
+
+    const first = await manager({ holderIsGone: () => true }).reconcile();
+    expect(first.entries).toMatchObject([{ outcome: 'failed', reason: expect.stringContaining(`delete-api-key --api-key ${API_KEY_ID}`) }]);
+    const [left] = await scanAll(dynamo.client, tableName);
+    expect(left).toMatchObject({ status: { S: 'abandoned' } });
+    expect(() => apiKeyRecordFromItem(left as Item)).toThrow(/malformed/);
+
+    const second = await manager({ holderIsGone: () => true }).reconcile();
+    expect(second.entries).toMatchObject([{ outcome: 'rolled_back' }]);
+    expect(await scanAll(dynamo.client, tableName)).toEqual([]);
+  });
+
+  it('clients bind killed after its usage key: deletes only the new key, not the one of the previous plan (same name)', async () => {
+    await manager().bindClient({ issuer: 'https://login.example.com/', clientId: 'svc-1', plan: 'free' });
+    const [previous] = inputsOf(CreateApiKeyCommand);
+    apiGateway.on(CreateApiKeyCommand).resolves({ id: 'newkey001' });
+    void manager({ checkpoint: freezeAt('bind:usage-key-created') }).bindClient({ issuer: 'https://login.example.com/', clientId: 'svc-1', plan: 'pro' });
+    await until(() => inputsOf(CreateUsagePlanKeyCommand).length === 2);
+    const [, created] = inputsOf(CreateApiKeyCommand);
+    apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        { id: API_KEY_ID, name: 'client:svc-1', value: previous!.value },
+        { id: 'newkey001', name: 'client:svc-1', value: created!.value },
+      ],
+    });
+
+    const report = await manager({ holderIsGone: () => true }).reconcile();
+
+    expect(report.entries).toMatchObject([{ intent: { operation: 'bind', subject: 'svc-1' }, outcome: 'rolled_back' }]);
+    expect(inputsOf(GetApiKeysCommand)).toEqual([{ nameQuery: 'client:svc-1', includeValues: true, limit: 500, position: undefined }]);
+    expect(inputsOf(DeleteApiKeyCommand)).toEqual([{ apiKey: 'newkey001' }]);
+    const items = await scanAll(dynamo.client, tableName);
+    expect(items.map((item) => clientBindingFromItem(item as Item))).toMatchObject([{ plan: 'free', usageIdentifierKey: previous!.value }]);
   });
 });
 

@@ -246,7 +246,7 @@ describe('list and show', () => {
 
   it('an empty table lists as such, exit code 0', async () => {
     expect(await keys('list')).toMatchObject({ code: 0, stdout: 'No keys found.\n' });
-    expect(JSON.parse((await keys('list', '--json')).stdout)).toEqual({ keys: [] });
+    expect(JSON.parse((await keys('list', '--json')).stdout)).toEqual({ keys: [], incomplete: [] });
   });
 });
 
