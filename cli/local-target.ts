@@ -6,6 +6,7 @@
 import { LOCAL_KEY_PREFIX } from '../infra/sample-api';
 import {
   DEFAULT_DYNAMODB_PORT,
+  DEFAULT_GATEWAY_PORT,
   LOCAL_CREDENTIALS,
   LOCAL_HOST,
   LOCAL_KEY_TABLE,
@@ -24,15 +25,24 @@ export class LocalTargetError extends Error {
   }
 }
 
-/** The store's port from `DYNAMODB_PORT` (default 8000). Throws {@link LocalTargetError} naming the variable. */
-export function localDynamoDbPort(env: Readonly<Record<string, string | undefined>>): number {
-  const raw = env.DYNAMODB_PORT?.trim();
-  if (raw === undefined || raw === '') return DEFAULT_LOCAL_DYNAMODB_PORT;
+function portFromEnv(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(port >= 1 && port <= 65_535)) {
-    throw new LocalTargetError(`DYNAMODB_PORT must be a port number (1-65535), got ${JSON.stringify(raw)}`);
+    throw new LocalTargetError(`${name} must be a port number (1-65535), got ${JSON.stringify(raw)}`);
   }
   return port;
+}
+
+/** The store's port from `DYNAMODB_PORT` (default 8000). Throws {@link LocalTargetError} naming the variable. */
+export function localDynamoDbPort(env: Readonly<Record<string, string | undefined>>): number {
+  return portFromEnv(env, 'DYNAMODB_PORT', DEFAULT_LOCAL_DYNAMODB_PORT);
+}
+
+/** The local gateway, `http://127.0.0.1:${PORT:-3000}`, whose authorizer cache `revoke --local` flushes. */
+export function localGatewayUrl(env: Readonly<Record<string, string | undefined>>): string {
+  return `http://${LOCAL_HOST}:${portFromEnv(env, 'PORT', DEFAULT_GATEWAY_PORT)}`;
 }
 
 /** `http://127.0.0.1:${DYNAMODB_PORT:-8000}`: loopback only, never another host. */

@@ -15,6 +15,7 @@ import {
   LOCAL_KEY_TABLE_NAME,
   LocalTargetError,
   localDynamoDbClientConfig,
+  localGatewayUrl,
 } from '../local-target';
 import { InputError, describeAwsFailure, sdkErrorName } from './errors';
 import { ApiGatewayUsageKeys, LocalUsageKeys, type UsageKeyProvider } from './usage-keys';
@@ -92,8 +93,10 @@ export async function resolveTarget(flags: TargetFlags, options: ResolveOptions)
 
 function localTarget(env: ResolveOptions['env'], clients: ClientFactories): Target {
   let config: ReturnType<typeof localDynamoDbClientConfig>;
+  let gatewayUrl: string;
   try {
     config = localDynamoDbClientConfig(env);
+    gatewayUrl = localGatewayUrl(env);
   } catch (error) {
     if (error instanceof LocalTargetError) throw new InputError('missing_target', error.message);
     throw error;
@@ -110,7 +113,12 @@ function localTarget(env: ResolveOptions['env'], clients: ClientFactories): Targ
     tableName: LOCAL_KEY_TABLE_NAME,
     keyPrefix: LOCAL_KEY_PREFIX,
     dynamodb,
-    usageKeys: new LocalUsageKeys(new LocalUsageKeyRegistry(dynamodb, LOCAL_USAGE_KEY_TABLE), { dynamodb, tableName: LOCAL_USAGE_KEY_TABLE, where }),
+    usageKeys: new LocalUsageKeys(new LocalUsageKeyRegistry(dynamodb, LOCAL_USAGE_KEY_TABLE), {
+      dynamodb,
+      tableName: LOCAL_USAGE_KEY_TABLE,
+      where,
+      gatewayUrl,
+    }),
     revokeRecheckMs: 0,
     where,
     close: () => dynamodb.destroy(),

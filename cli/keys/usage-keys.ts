@@ -6,6 +6,7 @@
  * registry (`--local`). The value is never the caller's secret: it is a separate 40-character CSPRNG string that
  * callers never see, and the API Gateway key is named after the public key id.
  */
+import { AUTHORIZER_CACHE_CONTROL_PATH } from '../local/gateway-server';
 import {
   CreateApiKeyCommand,
   CreateUsagePlanKeyCommand,
@@ -231,6 +232,8 @@ export interface LocalUsageKeysOptions {
   readonly tableName?: string;
   /** The store, for messages. */
   readonly where?: string;
+  /** The local gateway (`http://127.0.0.1:${PORT:-3000}`), whose authorizer cache revoke flushes. */
+  readonly gatewayUrl?: string;
 }
 
 /** The local mode's registry: same contract, in the local store. */
@@ -314,10 +317,22 @@ export class LocalUsageKeys implements UsageKeyProvider {
     }
   }
 
+  /** The local gateway's stand-in for FlushStageAuthorizersCache (`DELETE /__portcullis/authorizer-cache`). */
   async flushAuthorizerCache(): Promise<FlushOutcome> {
-    return {
-      flushed: false,
-      reason: 'the local gateway keeps cached authorizer results for AUTHORIZER_CACHE_TTL seconds (no flush API)',
-    };
+    const gatewayUrl = this.options.gatewayUrl;
+    if (gatewayUrl === undefined) return { flushed: false, reason: 'no local gateway address is known' };
+    try {
+      const response = await fetch(`${gatewayUrl}${AUTHORIZER_CACHE_CONTROL_PATH}`, {
+        method: 'DELETE',
+        signal: AbortSignal.timeout(2000),
+      });
+      if (response.status === 202) return { flushed: true };
+      return { flushed: false, reason: `the local gateway at ${gatewayUrl} answered HTTP ${response.status}` };
+    } catch {
+      return {
+        flushed: false,
+        reason: `no local gateway answered at ${gatewayUrl} (is "npm start" running? results it cached expire after AUTHORIZER_CACHE_TTL)`,
+      };
+    }
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * How long after `keys revoke` a key is refused, measured end to end: the key CLI's library (the code
+ * `npm run keys -- revoke --local` runs) against the local mode, with a client calling every 50 ms, which keeps
+ * the gateway's result cache and the authorizer's key cache as warm as real traffic would (the worst case).
+ *
+ * Layers: the gateway's result cache (G = AUTHORIZER_CACHE_TTL) and the authorizer's key cache (K = KEY_CACHE_TTL).
+ * Without a flush a revoked key can live G + K: the gateway serves its cached Allow for up to G, then the authorizer
+ * answers from its key cache for up to K, and that fresh Allow is cached by the gateway again. A flush alone does not
+ * shorten that (the authorizer re-serves its cached record, which the gateway caches again); `revoke --wait` flushes
+ * again once K has passed, which bounds it by K. Rotation's overlap ends with its grace, plus the same cache bounds.
+ */
+import { describe, expect, it } from 'vitest';
+import { KeyManager } from '../../cli/keys/key-manager';
+import { LocalUsageKeys } from '../../cli/keys/usage-keys';
+import { startLocalMode, type LocalMode } from '../../cli/local/local-mode';
+import { LOCAL_USAGE_KEY_TABLE } from '../../cli/local/usage-key-registry';
+import { LOCAL_KEY_PREFIX } from '../../infra/sample-api';
+import { call, tempDataDir } from './local-helpers';
+
+const G = 2;
+const K = 3;
+const SLACK_SECONDS = 0.7;
+
+interface Scenario {
+  readonly local: LocalMode;
+  readonly keys: KeyManager;
+}
+
+async function scenario(env: Record<string, string>, flush: boolean): Promise<Scenario> {
+  const local = await startLocalMode({ ports: { gateway: 0, issuer: 0, dynamodb: 0 }, memory: true, dataDir: tempDataDir(), env, logLevel: 'SILENT' });
+  const keys = new KeyManager({
+    dynamodb: local.store.client,
+    tableName: local.store.keyTableName,
+    keyPrefix: LOCAL_KEY_PREFIX,
+    usageKeys: new LocalUsageKeys(local.store.registry, {
+      dynamodb: local.store.client,
+      tableName: LOCAL_USAGE_KEY_TABLE,
+      gatewayUrl: flush ? local.gatewayUrl : undefined,
+    }),
+  });
+  return { local, keys };
+}
+
+/** Calls every 50 ms until the key gets `status`, and returns the seconds it took (or Infinity after `limit`). */
+async function secondsUntil(local: LocalMode, authorization: string, status: number, since: number, limitSeconds = 15): Promise<number> {
+  for (;;) {
+    const elapsed = (performance.now() - since) / 1000;
+    if ((await call(local, 'GET', '/whoami', authorization)).status === status) return elapsed;
+    if (elapsed > limitSeconds) return Number.POSITIVE_INFINITY;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Warms both caches (a first call, then a second one after the key cache was filled), then revokes and measures. */
+async function measureRevocation(s: Scenario, waitForKeyCacheSeconds?: number): Promise<number> {
+  const { key, keyId } = await s.keys.create({ owner: 'timing', scopes: ['items:read'], plan: 'pro' });
+  const authorization = `ApiKey ${key}`;
+  expect((await call(s.local, 'GET', '/whoami', authorization)).status).toBe(200);
+  expect((await call(s.local, 'GET', '/whoami', authorization)).status).toBe(200);
+  const started = performance.now();
+  // Keep the traffic going while revoke runs (it may wait K before its second flush).
+  const refused = secondsUntil(s.local, authorization, 401, started);
+  await s.keys.revoke(keyId, waitForKeyCacheSeconds === undefined ? {} : { waitForKeyCacheSeconds });
+  return refused;
+}
+
+describe('Revocation and rotation, measured through the local mode', () => {
+  it('refuses a revoked key within the documented bound of each cache layer', async () => {
+    const caches = { AUTHORIZER_CACHE_TTL: String(G), KEY_CACHE_TTL: String(K) };
+    const [noFlush, flush, flushAndWait, noGatewayCache, noCaches] = await Promise.all([
+      scenario(caches, false),
+      scenario(caches, true),
+      scenario(caches, true),
+      scenario({ AUTHORIZER_CACHE_TTL: '0', KEY_CACHE_TTL: String(K) }, false),
+      scenario({ AUTHORIZER_CACHE_TTL: '0', KEY_CACHE_TTL: '0' }, false),
+    ]);
+    try {
+      const [a, b, c, d, e] = await Promise.all([
+        measureRevocation(noFlush),
+        measureRevocation(flush),
+        measureRevocation(flushAndWait, K),
+        measureRevocation(noGatewayCache),
+        measureRevocation(noCaches),
+      ]);
+      console.log(
+        `revocation (G=${G}s, K=${K}s): no flush ${a.toFixed(2)}s; flush ${b.toFixed(2)}s; flush + wait K ${c.toFixed(2)}s; ` +
+          `gateway cache off ${d.toFixed(2)}s; both caches off ${e.toFixed(2)}s`,
+      );
+      expect(a).toBeLessThanOrEqual(G + K + SLACK_SECONDS);
+      expect(b).toBeLessThanOrEqual(G + K + SLACK_SECONDS);
+      expect(c).toBeLessThanOrEqual(K + SLACK_SECONDS);
+      expect(d).toBeLessThanOrEqual(K + SLACK_SECONDS);
+      expect(e).toBeLessThanOrEqual(SLACK_SECONDS);
+      // The caches are real: with both on, a revoked key outlives the shorter of the two bounds.
+      expect(a).toBeGreaterThan(G - SLACK_SECONDS);
+    } finally {
+      await Promise.all([noFlush, flush, flushAndWait, noGatewayCache, noCaches].map((s) => s.local.stop()));
+    }
+  }, 60_000);
+
+  it('keeps both secrets working during a rotation grace, and the old one only until the grace ends (plus the cache bound)', async () => {
+    const s = await scenario({ AUTHORIZER_CACHE_TTL: '0', KEY_CACHE_TTL: '1' }, true);
+    try {
+      const { key: oldKey, keyId } = await s.keys.create({ owner: 'rotation', scopes: ['items:read'], plan: 'pro' });
+      expect((await call(s.local, 'GET', '/whoami', `ApiKey ${oldKey}`)).status).toBe(200);
+      const started = performance.now();
+      const rotated = await s.keys.rotate(keyId, 3);
+      expect(rotated.keyId).toBe(keyId);
+      expect((await call(s.local, 'GET', '/whoami', `ApiKey ${rotated.key}`)).status).toBe(200);
+      expect((await call(s.local, 'GET', '/whoami', `ApiKey ${oldKey}`)).status).toBe(200);
+      const oldRefusedAfter = await secondsUntil(s.local, `ApiKey ${oldKey}`, 401, started);
+      console.log(`rotation (grace 3s, K=1s, G=0): old secret refused after ${oldRefusedAfter.toFixed(2)}s`);
+      // Not before the grace ends (the records carry whole seconds), and within grace + K after it.
+      expect(oldRefusedAfter).toBeGreaterThanOrEqual(2);
+      expect(oldRefusedAfter).toBeLessThanOrEqual(3 + 1 + 1 + SLACK_SECONDS);
+      expect((await call(s.local, 'GET', '/whoami', `ApiKey ${rotated.key}`)).status).toBe(200);
+      expect((await call(s.local, 'GET', '/whoami', `Basic ${Buffer.from(`${keyId}:${rotated.key}`).toString('base64')}`)).status).toBe(200);
+    } finally {
+      await s.local.stop();
+    }
+  }, 30_000);
+});
