@@ -64,11 +64,30 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(key: string, claimedKeyId?: string): Promise<AuthenticatedApiKey> {
+    const keyHash = this.hashWellFormed(key);
+    const { outcome, cacheHit } = await this.lookup.get(keyHash);
+    return this.decide(keyHash, outcome, cacheHit, claimedKeyId);
+  }
+
+  /**
+   * The same decision, synchronously, when the key's lookup is cached (the common case); undefined when it is not
+   * and {@link authenticate} must read the table. Refusals throw as in authenticate.
+   */
+  authenticateCached(key: string, claimedKeyId?: string): AuthenticatedApiKey | undefined {
+    // Only keys that passed the shape and checksum test are ever cached, so a hit needs no new test.
+    const keyHash = hashApiKey(key);
+    const outcome = this.lookup.peek(keyHash);
+    return outcome === undefined ? undefined : this.decide(keyHash, outcome, true, claimedKeyId);
+  }
+
+  private hashWellFormed(key: string): string {
     if (!isWellFormedApiKey(key, this.options.keyPrefix)) {
       throw new CredentialRejectedError('malformed_api_key', 'API key has the wrong shape, prefix or checksum');
     }
-    const keyHash = hashApiKey(key);
-    const { outcome, cacheHit } = await this.lookup.get(keyHash);
+    return hashApiKey(key);
+  }
+
+  private decide(keyHash: string, outcome: LookupOutcome<StoredKey>, cacheHit: boolean, claimedKeyId?: string): AuthenticatedApiKey {
     if (!outcome.found) throw new CredentialRejectedError('unknown_api_key', 'API key is not known');
     if ('malformed' in outcome.value) throw outcome.value.malformed;
     const { record } = outcome.value;

@@ -29,6 +29,7 @@ export interface AuthorizerDependencies {
   readonly clientBindings: ClientBindingResolver;
   /** Memo of route statements per (stage, allowed routes); built once per container. */
   readonly policyMemo: Map<string, Statement[]>;
+  readonly decisionMemo: DecisionMemo;
 }
 
 export type DenyReason = 'insufficient_scope' | 'route_not_in_manifest';
@@ -47,13 +48,17 @@ export interface AuthorizationDecision {
 export const MAX_SCOPES_CONTEXT_LENGTH = 2048;
 
 interface VerifiedCaller {
+  /** The cached identity or key record behind the credential (the decision memo's key). */
+  readonly source: object;
   readonly authMethod: 'jwt' | 'apiKey';
   readonly principalId: string;
-  readonly scopes: ScopeDecision;
-  readonly context: AuthorizerContext;
+  readonly scopeList: readonly string[];
+  readonly plan?: string;
   readonly usageIdentifierKey?: string;
   readonly keyId?: string;
   readonly cacheHit: boolean;
+  /** Built only when a decision is made (not when the memo answers). */
+  readonly context: () => AuthorizerContext;
 }
 
 /** Few distinct (stage, allowed routes) pairs exist; the memo is simply emptied if it ever grows past this. */
@@ -98,51 +103,100 @@ function decideScopes(manifest: CompiledManifest, scopes: readonly string[]): Sc
   return decision;
 }
 
+/** The last decision made for one verified credential (a cached token identity or key record), reused verbatim. */
+interface MemoisedDecision {
+  readonly methodArn: string;
+  readonly httpMethod: string;
+  readonly resource: string;
+  readonly plan?: string;
+  readonly usageIdentifierKey?: string;
+  readonly decision: AuthorizationDecision;
+}
+
+/**
+ * Keyed by the cached identity or record object itself: an entry lives exactly as long as the cache keeps that
+ * object (a new token verification or a re-read record is a new object), so the memo can never outlive a check.
+ */
+export type DecisionMemo = WeakMap<object, MemoisedDecision>;
+
+export function createDecisionMemo(): DecisionMemo {
+  return new WeakMap();
+}
+
 async function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies): Promise<VerifiedCaller> {
   const credential = extractCredential(request.headers, request.multiValueHeaders);
   if (credential.kind === 'jwt') {
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
-    const { identity, cacheHit } = await deps.jwt.authenticate(credential.token);
-    const binding = await deps.clientBindings.resolve(identity.issuer, identity.clientId);
-    const scopes = decideScopes(deps.manifest, identity.scopes);
-    // Flat values only; absent ones are left out (API Gateway refuses null context values).
-    const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
-    if (scopes.scopesTruncated) context.scopesTruncated = true;
-    if (identity.subject !== undefined) context.sub = identity.subject;
-    if (identity.clientId !== undefined) context.clientId = identity.clientId;
-    if (binding.plan !== undefined) context.plan = binding.plan;
+    // Cache hits are answered synchronously: no promise per layer on the common path.
+    const remembered = deps.jwt.cached(credential.token);
+    const identity = remembered ?? (await deps.jwt.authenticate(credential.token)).identity;
+    const binding =
+      deps.clientBindings.resolveCached(identity.issuer, identity.clientId) ??
+      (await deps.clientBindings.resolve(identity.issuer, identity.clientId));
     return {
+      source: identity,
       authMethod: 'jwt',
       principalId: identity.principal,
-      scopes,
-      context,
+      scopeList: identity.scopes,
+      plan: binding.plan,
       usageIdentifierKey: binding.usageIdentifierKey,
       keyId: undefined,
-      cacheHit,
+      cacheHit: remembered !== undefined,
+      context: () => {
+        const scopes = decideScopes(deps.manifest, identity.scopes);
+        // Flat values only; absent ones are left out (API Gateway refuses null context values).
+        const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
+        if (scopes.scopesTruncated) context.scopesTruncated = true;
+        if (identity.subject !== undefined) context.sub = identity.subject;
+        if (identity.clientId !== undefined) context.clientId = identity.clientId;
+        if (binding.plan !== undefined) context.plan = binding.plan;
+        return context;
+      },
     };
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
-  const { record, cacheHit } = await deps.apiKeys.authenticate(credential.key, credential.claimedKeyId);
-  const scopes = decideScopes(deps.manifest, record.scopes);
-  const context: AuthorizerContext = { authMethod: 'apiKey', keyId: record.keyId, owner: record.owner, scopes: scopes.scopes };
-  if (scopes.scopesTruncated) context.scopesTruncated = true;
-  if (record.plan !== undefined) context.plan = record.plan;
+  const { record, cacheHit } =
+    deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId) ??
+    (await deps.apiKeys.authenticate(credential.key, credential.claimedKeyId));
   return {
+    source: record,
     authMethod: 'apiKey',
     principalId: record.keyId,
-    scopes,
-    context,
+    scopeList: record.scopes,
+    plan: record.plan,
     usageIdentifierKey: record.usageIdentifierKey,
     keyId: record.keyId,
     cacheHit,
+    context: () => {
+      const scopes = decideScopes(deps.manifest, record.scopes);
+      const context: AuthorizerContext = { authMethod: 'apiKey', keyId: record.keyId, owner: record.owner, scopes: scopes.scopes };
+      if (scopes.scopesTruncated) context.scopesTruncated = true;
+      if (record.plan !== undefined) context.plan = record.plan;
+      return context;
+    },
   };
 }
 
 export async function authorize(request: AuthorizerRequest, deps: AuthorizerDependencies): Promise<AuthorizationDecision> {
-  const arn = parseMethodArn(request.methodArn);
   const caller = await verifyCaller(request, deps);
 
-  const { routes, allowed: allowedRoutes, memoSuffix } = caller.scopes;
+  // The same credential (already re-checked above: expiry, revocation by cache TTL) on the same route and stage
+  // with the same usage binding gets the same answer: reuse it instead of rebuilding policy and context.
+  const memo = deps.decisionMemo.get(caller.source);
+  if (
+    memo !== undefined &&
+    memo.methodArn === request.methodArn &&
+    memo.resource === request.resource &&
+    memo.httpMethod === request.httpMethod &&
+    memo.plan === caller.plan &&
+    memo.usageIdentifierKey === caller.usageIdentifierKey
+  ) {
+    const d = memo.decision;
+    return { effect: d.effect, reason: d.reason, authMethod: d.authMethod, principalId: d.principalId, keyId: d.keyId, cacheHit: caller.cacheHit, result: d.result };
+  }
+
+  const arn = parseMethodArn(request.methodArn);
+  const { routes, allowed: allowedRoutes, memoSuffix } = decideScopes(deps.manifest, caller.scopeList);
   const memoKey = `${arn.stageArn}|${memoSuffix}`;
   let statements = deps.policyMemo.get(memoKey);
   if (statements === undefined) {
@@ -158,10 +212,12 @@ export async function authorize(request: AuthorizerRequest, deps: AuthorizerDepe
   const result: APIGatewayAuthorizerResult = {
     principalId: caller.principalId,
     policyDocument: policyDocument(statements, allowed ? undefined : request.methodArn),
-    context: caller.context,
+    context: caller.context(),
   };
   if (caller.usageIdentifierKey !== undefined) result.usageIdentifierKey = caller.usageIdentifierKey;
-  return {
+  // Shared by every request the memo answers: frozen, so no consumer can change it for the next one.
+  deepFreeze(result);
+  const decision: AuthorizationDecision = {
     effect: allowed ? 'Allow' : 'Deny',
     reason,
     authMethod: caller.authMethod,
@@ -170,4 +226,21 @@ export async function authorize(request: AuthorizerRequest, deps: AuthorizerDepe
     cacheHit: caller.cacheHit,
     result,
   };
+  deps.decisionMemo.set(caller.source, {
+    methodArn: request.methodArn,
+    httpMethod: request.httpMethod,
+    resource: request.resource,
+    plan: caller.plan,
+    usageIdentifierKey: caller.usageIdentifierKey,
+    decision,
+  });
+  return decision;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

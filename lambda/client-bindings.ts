@@ -59,6 +59,17 @@ export class ClientBindingResolver {
   async resolve(issuer: string, clientId: string | undefined): Promise<UsageBinding> {
     if (this.lookup === undefined || clientId === undefined) return this.options.defaultBinding;
     const { outcome } = await this.lookup.get(issuer + KEY_SEPARATOR + clientId);
+    return this.bindingOf(outcome);
+  }
+
+  /** The binding without I/O when it is known (cached, or no table); undefined when {@link resolve} must read. */
+  resolveCached(issuer: string, clientId: string | undefined): UsageBinding | undefined {
+    if (this.lookup === undefined || clientId === undefined) return this.options.defaultBinding;
+    const outcome = this.lookup.peek(issuer + KEY_SEPARATOR + clientId);
+    return outcome === undefined ? undefined : this.bindingOf(outcome);
+  }
+
+  private bindingOf(outcome: LookupOutcome<ClientBindingRecord>): UsageBinding {
     if (!outcome.found) return this.options.defaultBinding;
     return { plan: outcome.value.plan, usageIdentifierKey: outcome.value.usageIdentifierKey };
   }

@@ -5,7 +5,7 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
-import { authorize, createPolicyMemo, type AuthorizerDependencies } from './authorize';
+import { authorize, createDecisionMemo, createPolicyMemo, type AuthorizerDependencies } from './authorize';
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
@@ -102,6 +102,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
       nowMs,
     }),
     policyMemo: createPolicyMemo(),
+    decisionMemo: createDecisionMemo(),
   };
 
   const handler = async (

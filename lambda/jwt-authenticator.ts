@@ -147,6 +147,11 @@ export class JwtAuthenticator {
     return this.verifiedTokens.size;
   }
 
+  /** The identity of a token verified recently (and not expired since), without any work; else undefined. */
+  cached(token: string): JwtIdentity | undefined {
+    return this.verifiedTokens.get(token, this.options.nowMs());
+  }
+
   /** Verifies the token or throws CredentialRejectedError (401) / DependencyFaultError (500). */
   async authenticate(token: string): Promise<{ identity: JwtIdentity; cacheHit: boolean }> {
     const remembered = this.verifiedTokens.get(token, this.options.nowMs());

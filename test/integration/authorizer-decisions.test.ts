@@ -82,6 +82,23 @@ describe('Decision table', () => {
       expect(verdict('GET', '/items/7/audit')).toBe('explicit-deny');
     });
 
+    it('answers each route right when one credential alternates between routes (the per-credential decision memo)', async () => {
+      const authorization = `Bearer ${token()}`;
+      const { key } = await storeApiKey(dynamo, { scopes: ['items:read'] });
+      for (const credential of [authorization, `ApiKey ${key}`]) {
+        for (let round = 0; round < 2; round++) {
+          expect(await gatewayStatus(harness, requestEvent({ method: 'DELETE', resource: '/items/{id}', authorization: credential }))).toBe(403);
+          expect(await gatewayStatus(harness, requestEvent({ method: 'GET', resource: '/items', authorization: credential }))).toBe(200);
+          expect(await gatewayStatus(harness, requestEvent({ method: 'GET', resource: '/items/{id}', path: '/items/9', authorization: credential }))).toBe(200);
+        }
+      }
+      // A memoised result is shared between invocations: nobody may change it.
+      const result = await harness.handler(requestEvent({ method: 'GET', resource: '/items', authorization }));
+      expect(Object.isFrozen(result)).toBe(true);
+      expect(Object.isFrozen(result.context)).toBe(true);
+      expect(Object.isFrozen(result.policyDocument.Statement)).toBe(true);
+    });
+
     it('accepts any-of alternatives', async () => {
       const event = requestEvent({ method: 'GET', resource: '/items/{id}/audit', authorization: `Bearer ${token({ scope: 'audit:read' })}` });
       expect(await gatewayStatus(harness, event)).toBe(200);

@@ -22,6 +22,25 @@ describe('LruCache', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('still evicts (and stays bounded) when every entry has been used', () => {
+    const cache = new LruCache<number, number>(100);
+    for (let i = 0; i < 100; i++) cache.set(i, i, 1000, 0);
+    for (let i = 0; i < 100; i++) cache.get(i, 1);
+    cache.set(100, 100, 1000, 1);
+    expect(cache.size).toBe(100);
+    expect(cache.get(100, 2)).toBe(100);
+  });
+
+  it('evicts an idle entry before a busy one, whatever their age', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('busy', 1, 1000, 0);
+    cache.set('idle', 2, 1000, 0);
+    cache.get('busy', 1);
+    cache.set('new', 3, 1000, 2);
+    expect(cache.get('busy', 3)).toBe(1);
+    expect(cache.get('idle', 3)).toBeUndefined();
+  });
+
   it('does not store entries with a TTL of zero', () => {
     const cache = new LruCache<string, number>(3);
     cache.set('a', 1, 0, 0);
