@@ -23,7 +23,7 @@ import { median, shuffle, summarize, type Summary } from './lib/stats';
 import { loadCore } from './lib/core-bundle';
 import type { PeerAuthorizer, PeerConfig } from './peers/common';
 
-export type CaseGroup = 'overhead' | 'limit' | 'portcullis' | 'portcullis-prod' | 'prototype' | 'peer' | 'library';
+export type CaseGroup = 'overhead' | 'limit' | 'portcullis' | 'portcullis-prod' | 'peer' | 'library';
 export type CaseKind = 'floor' | 'raw' | 'first' | 'repeat' | 'refused' | 'apikey-hit' | 'apikey-miss';
 
 interface MicroCase {
@@ -93,8 +93,8 @@ function expectAllow(result: APIGatewayAuthorizerResult, event: APIGatewayReques
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  // lambda/, the prototype and the peers, bundled as the CDK bundles the Lambda (see lib/core-bundle.ts).
-  const { loadConfig, createAuthorizerHandler, DecisionLog, DynamoDbKeyStore, createPrototypeHandler, awsJwtVerifyPeer, fastJwtPeer, josePeer, jsonwebtokenPeer } = loadCore();
+  // lambda/ and the peers, bundled as the CDK bundles the Lambda (see lib/core-bundle.ts).
+  const { loadConfig, createAuthorizerHandler, DecisionLog, DynamoDbKeyStore, awsJwtVerifyPeer, fastJwtPeer, josePeer, jsonwebtokenPeer } = loadCore();
 
   progress('micro: generating keys, starting the JWKS server and dynalite');
   const fixtures = algFixtures();
@@ -126,8 +126,6 @@ async function main(): Promise<void> {
   // decision) written to this process's stdout, which is /dev/null.
   const prod: AuthorizerHandler = createAuthorizerHandler(config, { keyStore: keyStore() });
   if (config.logLevel !== 'INFO' || config.metricsNamespace === undefined) throw new Error('expected the default INFO log with metrics');
-  const prototype = createPrototypeHandler(config, { log: silentLog(), keyStore: keyStore() });
-  const prototypeProd = createPrototypeHandler(config, { keyStore: keyStore() });
 
   const peerConfig: PeerConfig = { issuer, audience: AUDIENCE, jwksUri: jwksServer.jwksUri, jwks };
   const peers: Array<{ name: string; peer: PeerAuthorizer; algs: readonly BenchAlg[]; note?: string }> = [
@@ -192,8 +190,6 @@ async function main(): Promise<void> {
     });
     cases.push({ name: `portcullis ${alg} first sighting`, group: 'portcullis', kind: 'first', alg, run: (i) => silent.handler(pool[alg].events[i]!) });
     cases.push({ name: `portcullis ${alg} repeated token`, group: 'portcullis', kind: 'repeat', alg, run: () => silent.handler(repeated[alg].event) });
-    cases.push({ name: `prototype ${alg} first sighting`, group: 'prototype', kind: 'first', alg, note: 'bench/prototype', run: (i) => prototype.handler(pool[alg].events[i]!) });
-    cases.push({ name: `prototype ${alg} repeated token`, group: 'prototype', kind: 'repeat', alg, note: 'bench/prototype', run: () => prototype.handler(repeated[alg].event) });
     for (const { name, peer, algs, note } of peers) {
       if (!algs.includes(alg)) continue;
       cases.push({ name: `peer ${name} ${alg}`, group: 'peer', kind: 'first', alg, note, run: (i) => peer.handler(pool[alg].events[i]!) });
@@ -204,11 +200,8 @@ async function main(): Promise<void> {
   }
   cases.push({ name: 'portcullis RS256 first (prod log+EMF)', group: 'portcullis-prod', kind: 'first', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: (i) => prod.handler(pool.RS256.events[i]!) });
   cases.push({ name: 'portcullis RS256 repeated (prod log+EMF)', group: 'portcullis-prod', kind: 'repeat', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(repeated.RS256.event) });
-  cases.push({ name: 'prototype RS256 first (prod log+EMF)', group: 'prototype', kind: 'first', alg: 'RS256', note: 'same line, no spreads', run: (i) => prototypeProd.handler(pool.RS256.events[i]!) });
-  cases.push({ name: 'prototype RS256 repeated (prod log+EMF)', group: 'prototype', kind: 'repeat', alg: 'RS256', note: 'same line, no spreads', run: () => prototypeProd.handler(repeated.RS256.event) });
   cases.push({ name: 'portcullis API key cache hit', group: 'portcullis', kind: 'apikey-hit', note: 'SHA-256 + LRU + policy', run: () => silent.handler(hitEvent) });
   cases.push({ name: 'portcullis API key hit (prod log+EMF)', group: 'portcullis-prod', kind: 'apikey-hit', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(hitEvent) });
-  cases.push({ name: 'prototype API key cache hit', group: 'prototype', kind: 'apikey-hit', note: 'bench/prototype', run: () => prototype.handler(hitEvent) });
   cases.push({
     name: 'portcullis API key cache miss',
     group: 'portcullis',
@@ -238,11 +231,9 @@ async function main(): Promise<void> {
   for (const alg of ALGS) fillPool(alg, warm);
   for (const alg of ALGS) {
     expectAllow(await silent.handler(pool[alg].events[0]!), pool[alg].events[0]!, `portcullis ${alg}`);
-    expectAllow(await prototype.handler(pool[alg].events[0]!), pool[alg].events[0]!, `prototype ${alg}`);
     for (const { name, peer, algs } of peers) if (algs.includes(alg)) expectAllow(await peer.handler(pool[alg].events[0]!), pool[alg].events[0]!, `${name} ${alg}`);
   }
   expectAllow(await silent.handler(hitEvent), hitEvent, 'api key');
-  expectAllow(await prototype.handler(hitEvent), hitEvent, 'prototype api key');
   for (const c of selected) {
     await c.prepare?.(Math.min(c.iterations ?? warm, warm));
     c.enter?.();
@@ -310,7 +301,7 @@ async function main(): Promise<void> {
       p50: median(rounds.map((s) => s.p50)),
       p99: median(rounds.map((s) => s.p99)),
       ratioToLimit: c.alg && c.kind !== 'raw' ? perRoundRatio(c, limitOf(c.alg)) : undefined,
-      ratioToBareAwsJwtVerify: c.group === 'portcullis' || c.group === 'prototype' || c.group === 'portcullis-prod' ? perRoundRatio(c, bareOf(c)) : undefined,
+      ratioToBareAwsJwtVerify: c.group === 'portcullis' || c.group === 'portcullis-prod' ? perRoundRatio(c, bareOf(c)) : undefined,
     };
   });
 

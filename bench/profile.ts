@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const {
     hashApiKey, isWellFormedApiKey, authorize, preflightCompactJws, loadConfig, createAuthorizerHandler, extractCredential, DecisionLog,
     DynamoDbKeyStore, apiKeyRecordProblem, LruCache, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
-    decomposeUnverifiedJwt, validateJwtFields, PrototypeJwtAuthenticator, PrototypeDecisionLog, prototypeExtractCredential: protoExtract,
+    decomposeUnverifiedJwt, validateJwtFields,
   } = loadCore();
   const quick = process.argv.includes('--quick');
   const batches = intArg('--profile-batches', quick ? 8 : 20);
@@ -139,22 +139,6 @@ async function main(): Promise<void> {
   for (let i = 0; i < config.verifiedTokenCacheMaxEntries; i++) lru.set(`warm-${i}`, {}, 60_000, Date.now());
   const identity = jwtInternals.checkClaims(issuerConfig, payloads[0]);
 
-  const prototypeFor = (signature: 'library' | 'one-shot') => {
-    const cache = jwksCache; // already hydrated: the same JWKS cache instance
-    return new PrototypeJwtAuthenticator({
-      issuers: config.issuers.filter((i) => i.kind === 'oidc') as never,
-      jwksCache: cache,
-      clockSkewSeconds: config.clockSkewSeconds,
-      maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
-      verifiedTokenCacheTtlMs: config.verifiedTokenCacheTtlSeconds * 1000,
-      verifiedTokenCacheMaxEntries: config.verifiedTokenCacheMaxEntries,
-      nowMs: Date.now,
-      signature,
-    });
-  };
-  const protoLibrary = prototypeFor('library');
-  const protoOneShot = prototypeFor('one-shot');
-
   // Authorize's own work after authentication, on the repeated-token handler's deps.
   const deps: AuthorizerDependencies = handlers.repeat.deps;
   const arn = parseMethodArn(events[0]!.methodArn);
@@ -163,7 +147,6 @@ async function main(): Promise<void> {
   const statements = buildRouteStatements(arn.stageArn, deps.manifest, routes);
   const infoLog = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis' });
   const infoLogNoWrite = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
-  const protoLogNoWrite = new PrototypeDecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
   const base = { method: 'GET', route: 'GET /items' };
   const noProps = undefined as Record<string, unknown> | undefined;
   const entry: DecisionEntry = { method: 'GET', route: 'GET /items', decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'client-7f3a9c', cacheHit: false, latencyMs: 0.042 };
@@ -193,11 +176,8 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'verified-token LRU set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     { path: 'jwt-first', name: 'crypto.verify one-shot, decoding included', depth: 4, note: 'what a one-shot step costs', run: (i) => cryptoVerify('sha256', Buffer.from(sigInputs[i]!), rsaVerifyKey, Buffer.from(sigB64[i]!, 'base64url')) },
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
-    { path: 'jwt-first', name: 'prototype authenticate: one decomposition, library signature', depth: 2, fresh: true, async: true, note: 'bench/prototype', run: (i) => protoLibrary.authenticate(tokens[i]!) },
-    { path: 'jwt-first', name: 'prototype authenticate: one decomposition, one-shot verify', depth: 2, fresh: true, async: true, note: 'bench/prototype', run: (i) => protoOneShot.authenticate(tokens[i]!) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'extractCredential (real event headers)', depth: 1, run: (i) => extractCredential(events[i]!.headers, events[i]!.multiValueHeaders) },
-    { path: 'authorize-rest', name: 'prototype extractCredential (fast path)', depth: 1, note: 'bench/prototype', run: (i) => protoExtract(events[i]!.headers, events[i]!.multiValueHeaders) },
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
     { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
@@ -209,7 +189,6 @@ async function main(): Promise<void> {
     { path: 'log', name: 'log.decision, SILENT, metrics off', depth: 1, run: () => silentLog().decision(entry) },
     { path: 'log', name: 'log.decision, INFO + EMF, formatting only', depth: 1, run: () => infoLogNoWrite.decision(entry) },
     { path: 'log', name: 'log.decision, INFO + EMF, stdout write (/dev/null)', depth: 1, run: () => infoLog.decision(entry) },
-    { path: 'log', name: 'prototype log.decision, INFO + EMF, formatting only', depth: 1, note: 'same line, no spreads', run: () => protoLogNoWrite.decision(entry) },
     // --- the V8 slow path (Node 20): an object literal starting with a spread and going on
     { path: 'spread', name: 'handler log entry {...base, 7 more} (per decision)', depth: 1, run: (i) => ({ ...base, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },
     { path: 'spread', name: 'same entry as a plain literal', depth: 1, run: (i) => ({ method: base.method, route: base.route, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },

@@ -37,7 +37,7 @@ function targets(report: Report): string[] {
   const check = (label: string, ok: boolean | undefined, detail: string) =>
     lines.push(`${ok === undefined ? '  ?  ' : ok ? ' met ' : 'MISS '} ${label}: ${detail}`);
   if (micro) {
-    for (const who of ['portcullis', 'prototype']) {
+    for (const who of ['portcullis']) {
       const first = find(`${who} RS256 first sighting`);
       if (first) {
         check(`${who} RS256 first sighting <= 1.35x raw`, first.ratioToLimit! <= 1.35, `${x(first.ratioToLimit)} (p50 ${fmt(first.p50)} us)`);

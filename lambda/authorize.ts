@@ -11,7 +11,7 @@ import { CredentialRejectedError } from './errors';
 import type { JwtAuthenticator } from './jwt-authenticator';
 import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
 import type { CompiledManifest } from './route-manifest';
-import type { Statement } from 'aws-lambda';
+import type { PolicyDocument, Statement } from 'aws-lambda';
 
 export interface AuthorizerRequest {
   readonly methodArn: string;
@@ -27,8 +27,8 @@ export interface AuthorizerDependencies {
   readonly jwt?: JwtAuthenticator;
   readonly apiKeys?: ApiKeyAuthenticator;
   readonly clientBindings: ClientBindingResolver;
-  /** Memo of route statements per (stage, allowed routes); built once per container. */
-  readonly policyMemo: Map<string, Statement[]>;
+  /** Memo of route statements (and the Allow document) per (stage, allowed routes); built once per container. */
+  readonly policyMemo: Map<string, MemoisedPolicy>;
   readonly decisionMemo: DecisionMemo;
 }
 
@@ -64,7 +64,13 @@ interface VerifiedCaller {
 /** Few distinct (stage, allowed routes) pairs exist; the memo is simply emptied if it ever grows past this. */
 const MAX_MEMOISED_POLICIES = 256;
 
-export function createPolicyMemo(): Map<string, Statement[]> {
+export interface MemoisedPolicy {
+  readonly statements: readonly Statement[];
+  /** The document for a request the scopes allow (no request-specific Deny). */
+  readonly allowDocument: PolicyDocument;
+}
+
+export function createPolicyMemo(): Map<string, MemoisedPolicy> {
   return new Map();
 }
 
@@ -198,11 +204,12 @@ export async function authorize(request: AuthorizerRequest, deps: AuthorizerDepe
   const arn = parseMethodArn(request.methodArn);
   const { routes, allowed: allowedRoutes, memoSuffix } = decideScopes(deps.manifest, caller.scopeList);
   const memoKey = `${arn.stageArn}|${memoSuffix}`;
-  let statements = deps.policyMemo.get(memoKey);
-  if (statements === undefined) {
-    statements = buildRouteStatements(arn.stageArn, deps.manifest, routes);
+  let policy = deps.policyMemo.get(memoKey);
+  if (policy === undefined) {
+    const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, routes));
+    policy = { statements, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
     if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
-    deps.policyMemo.set(memoKey, statements);
+    deps.policyMemo.set(memoKey, policy);
   }
 
   const requested = deps.manifest.find(request.httpMethod, request.resource);
@@ -211,12 +218,13 @@ export async function authorize(request: AuthorizerRequest, deps: AuthorizerDepe
 
   const result: APIGatewayAuthorizerResult = {
     principalId: caller.principalId,
-    policyDocument: policyDocument(statements, allowed ? undefined : request.methodArn),
-    context: caller.context(),
+    policyDocument: allowed ? policy.allowDocument : deepFreeze(policyDocument(policy.statements, request.methodArn)),
+    context: Object.freeze(caller.context()),
   };
   if (caller.usageIdentifierKey !== undefined) result.usageIdentifierKey = caller.usageIdentifierKey;
-  // Shared by every request the memo answers: frozen, so no consumer can change it for the next one.
-  deepFreeze(result);
+  // Shared by every request the memo answers (and the policy by every caller with these scopes): all frozen, so no
+  // consumer can change an answer for the next request.
+  Object.freeze(result);
   const decision: AuthorizationDecision = {
     effect: allowed ? 'Allow' : 'Deny',
     reason,
