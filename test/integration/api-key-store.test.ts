@@ -153,6 +153,26 @@ describe('Store faults', () => {
     expect(await gatewayStatus(harness, keyEvent(key))).toBe(200);
   });
 
+  it('answers 500 (never 401) when DynamoDB throttles, after its bounded retries', async () => {
+    const { key } = await storeApiKey(dynamo);
+    const body = JSON.stringify({
+      __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+      message: 'The level of configured provisioned throughput for the table was exceeded.',
+    });
+    proxy.setMode({
+      kind: 'respond',
+      response:
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\n' +
+        `x-amzn-RequestId: THROTTLED\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    });
+    const started = Date.now();
+    expect(await gatewayStatus(harness, keyEvent(key))).toBe(500);
+    expect(harness.lastReason()).toBe('key_store_unavailable');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    proxy.setMode({ kind: 'pass' });
+    expect(await gatewayStatus(harness, keyEvent(key))).toBe(200);
+  });
+
   it('never caches a failure as a Deny or a 401', async () => {
     const { key } = await storeApiKey(dynamo);
     proxy.setMode({ kind: 'down' });

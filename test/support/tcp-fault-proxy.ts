@@ -5,7 +5,12 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-export type ProxyMode = { kind: 'pass' } | { kind: 'down' } | { kind: 'delay'; ms: number };
+export type ProxyMode =
+  | { kind: 'pass' }
+  | { kind: 'down' }
+  | { kind: 'delay'; ms: number }
+  /** Answers every HTTP request itself with this raw response (e.g. DynamoDB's throttling error). */
+  | { kind: 'respond'; response: string };
 
 export interface TcpFaultProxy {
   readonly port: number;
@@ -30,6 +35,15 @@ export async function startTcpFaultProxy(targetPort: number): Promise<TcpFaultPr
       client.destroy();
       return;
     }
+    if (mode.kind === 'respond') {
+      const response = mode.response;
+      // One canned answer per request head received (keep-alive clients send several on one socket).
+      client.on('data', (chunk) => {
+        if (chunk.includes('HTTP/1.1')) client.write(response);
+      });
+      client.on('error', () => client.destroy());
+      return;
+    }
     const delayMs = mode.kind === 'delay' ? mode.ms : 0;
     const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
     track(upstream);
@@ -52,8 +66,8 @@ export async function startTcpFaultProxy(targetPort: number): Promise<TcpFaultPr
     port: (server.address() as AddressInfo).port,
     setMode(next) {
       mode = next;
-      // Existing keep-alive connections would bypass a new fault: cut them.
-      if (next.kind !== 'pass') for (const socket of sockets) socket.destroy();
+      // Existing keep-alive connections keep the mode they were opened in: cut them, so the new mode applies.
+      for (const socket of sockets) socket.destroy();
     },
     get connections() {
       return connections;
