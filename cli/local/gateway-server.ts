@@ -21,6 +21,7 @@ import {
   buildAuthorizerEvent,
   buildProxyEvent,
   methodArn,
+  newExtendedRequestId,
   type GatewayRequest,
   type StageIdentity,
 } from './authorizer-event';
@@ -139,7 +140,8 @@ export class LocalGateway {
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     let rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-    if (/^https?:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname; // absolute-form request target
+    // absolute-form request target
+    if (rawPath.charCodeAt(0) !== 0x2f && /^https?:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname;
     const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
 
     let outcome: Outcome;
@@ -157,6 +159,7 @@ export class LocalGateway {
         body,
         requestId,
         receivedAtMs: Date.now(),
+        extendedRequestId: newExtendedRequestId(),
       };
       outcome = await this.handle(request);
     } catch (error) {
@@ -167,20 +170,29 @@ export class LocalGateway {
     }
 
     const { statusCode, headers, body } = outcome.response;
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const sent = statusCode === 204 || statusCode === 304 ? Buffer.alloc(0) : bytes;
-    res.writeHead(statusCode, { ...headers, 'x-amzn-RequestId': requestId, 'Content-Length': String(sent.length) });
+    const noBody = statusCode === 204 || statusCode === 304;
+    const sent = noBody ? '' : body;
+    const responseHeaders: Record<string, string | string[]> = {};
+    for (const name of Object.keys(headers)) responseHeaders[name] = headers[name]!;
+    responseHeaders['x-amzn-RequestId'] = requestId;
+    responseHeaders['Content-Length'] = String(typeof sent === 'string' ? Buffer.byteLength(sent, 'utf8') : sent.length);
+    res.writeHead(statusCode, responseHeaders);
+    // A string body goes out in one write with the head; a Buffer (base64 backend bodies) as it is.
     res.end(sent);
-    this.options.onRequest?.({
-      requestId,
-      method: req.method ?? '',
-      path: rawPath,
-      status: statusCode,
-      latencyMs: Math.round((performance.now() - started) * 10) / 10,
-      ...(outcome.responseType ? { responseType: outcome.responseType } : {}),
-      ...(outcome.authorizerCache ? { authorizerCache: outcome.authorizerCache } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
+    const onRequest = this.options.onRequest;
+    if (onRequest) {
+      const entry: { -readonly [K in keyof AccessLogEntry]: AccessLogEntry[K] } = {
+        requestId,
+        method: req.method ?? '',
+        path: rawPath,
+        status: statusCode,
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      };
+      if (outcome.responseType) entry.responseType = outcome.responseType;
+      if (outcome.authorizerCache) entry.authorizerCache = outcome.authorizerCache;
+      if (outcome.error) entry.error = outcome.error;
+      onRequest(entry);
+    }
   }
 
   /**
@@ -222,8 +234,9 @@ export class LocalGateway {
         return this.gatewayResponse('UNAUTHORIZED', requestId);
       }
       // Every value takes part in the key: two Authorization headers never share an entry with one of them.
-      const cacheKey = JSON.stringify(identity);
-      let result: ValidAuthorizerResult | undefined = this.options.cache.get(cacheKey);
+      const { cache } = this.options;
+      const cacheKey = cache.enabled ? JSON.stringify(identity) : undefined;
+      let result: ValidAuthorizerResult | undefined = cacheKey === undefined ? undefined : cache.get(cacheKey);
       let integrationLatency = 0;
       authorizerCache = result ? 'hit' : 'miss';
       if (!result) {
@@ -247,7 +260,7 @@ export class LocalGateway {
         } catch (error) {
           return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, { authorizerCache, error: (error as Error).message });
         }
-        this.options.cache.set(cacheKey, result);
+        if (cacheKey !== undefined) cache.set(cacheKey, result);
       }
 
       let verdict;
