@@ -80,6 +80,21 @@ export interface GatewayOptions {
 
 class BodyTooLargeError extends Error {}
 
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * Whether the request carries a body (HTTP/1.1: a Content-Length or a Transfer-Encoding header). Without one the
+ * request has none, and the gateway need not wait for the stream's end (Node discards the empty stream itself).
+ */
+function hasBody(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return true;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+  }
+  return false;
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -99,7 +114,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function authorizationValues(rawHeaders: readonly string[]): string[] {
   const values: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
+    const name = rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
   }
   return values;
 }
@@ -148,7 +164,7 @@ export class LocalGateway {
     if (rawPath === AUTHORIZER_CACHE_CONTROL_PATH) {
       outcome = this.control(req.method ?? 'GET');
     } else try {
-      const body = await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024);
+      const body = hasBody(req.rawHeaders) ? await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024) : NO_BODY;
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         rawPath,
@@ -295,8 +311,10 @@ export class LocalGateway {
       return this.gatewayResponse('INTEGRATION_FAILURE', requestId, { authorizerCache, error: (error as Error).message });
     }
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+    const single = result.headers;
+    if (single) for (const name of Object.keys(single)) headers[name] = String(single[name]);
+    const multi = result.multiValueHeaders;
+    if (multi) for (const name of Object.keys(multi)) headers[name] = multi[name]!.map(String);
     const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
     return { response: { statusCode: result.statusCode, headers, body }, authorizerCache };
   }
