@@ -200,12 +200,13 @@ export function buildAuthorizerEvent(
   stage: StageIdentity,
   request: GatewayRequest,
   match: MatchedResource,
+  arn: string = methodArn(stage, request.method, request.rawPath),
 ): APIGatewayRequestAuthorizerEvent {
   const scanned = scanHeaders(request.rawHeaders);
   const query = queryMaps(request.rawQuery);
   return {
     type: 'REQUEST',
-    methodArn: methodArn(stage, request.method, request.rawPath),
+    methodArn: arn,
     resource: match.resource,
     path: request.rawPath,
     httpMethod: request.method,

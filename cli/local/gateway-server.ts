@@ -120,6 +120,12 @@ function authorizationValues(rawHeaders: readonly string[]): string[] {
   return values;
 }
 
+/** No identity source value, or only empty ones: API Gateway answers 401 without calling the authorizer. */
+function allBlank(values: readonly string[]): boolean {
+  for (const value of values) if (value.trim() !== '') return false;
+  return true;
+}
+
 interface Outcome {
   readonly response: { statusCode: number; headers: Record<string, string | string[]>; body: Buffer | string };
   readonly responseType?: GatewayResponseType;
@@ -246,7 +252,7 @@ export class LocalGateway {
     let authorizerCache: 'hit' | 'miss' | undefined;
     if (match.route.authorized) {
       const identity = authorizationValues(request.rawHeaders);
-      if (identity.length === 0 || identity.every((value) => value.trim() === '')) {
+      if (allBlank(identity)) {
         return this.gatewayResponse('UNAUTHORIZED', requestId);
       }
       // Every value takes part in the key: two Authorization headers never share an entry with one of them.
@@ -255,8 +261,9 @@ export class LocalGateway {
       let result: ValidAuthorizerResult | undefined = cacheKey === undefined ? undefined : cache.get(cacheKey);
       let integrationLatency = 0;
       authorizerCache = result ? 'hit' : 'miss';
+      const arn = methodArn(this.options.stage, request.method, request.rawPath);
       if (!result) {
-        const event = buildAuthorizerEvent(this.options.stage, request, match);
+        const event = buildAuthorizerEvent(this.options.stage, request, match, arn);
         const invoked = performance.now();
         let output: unknown;
         try {
@@ -281,7 +288,7 @@ export class LocalGateway {
 
       let verdict;
       try {
-        verdict = evaluatePolicy(result.policyDocument, methodArn(this.options.stage, request.method, request.rawPath));
+        verdict = evaluatePolicy(result.policyDocument, arn);
       } catch (error) {
         return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, { authorizerCache, error: (error as Error).message });
       }
