@@ -33,6 +33,11 @@ export interface GatewayRequest {
   readonly body: Buffer;
   readonly requestId: string;
   readonly receivedAtMs: number;
+  /**
+   * `requestContext.extendedRequestId`: one per request, so the authorizer and the backend see the same value, as in
+   * API Gateway. A new one per event when absent.
+   */
+  readonly extendedRequestId?: string;
 }
 
 export interface MatchedResource {
@@ -43,14 +48,18 @@ export interface MatchedResource {
 
 type HeaderMaps = { headers: Record<string, string>; multiValueHeaders: Record<string, string[]> };
 
-/**
- * Header maps as API Gateway fills them: one entry per header name (the first spelling seen), `headers` holding the
- * last value and `multiValueHeaders` every value in order.
- */
-export function headerMaps(rawHeaders: readonly string[]): HeaderMaps {
+interface ScannedHeaders extends HeaderMaps {
+  /** The last `Host` value ('' when none) and `User-Agent` value (null when none), for the request context. */
+  readonly host: string;
+  readonly userAgent: string | null;
+}
+
+function scanHeaders(rawHeaders: readonly string[]): ScannedHeaders {
   const names = new Map<string, string>();
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
+  let host = '';
+  let userAgent: string | null = null;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const received = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
@@ -59,11 +68,23 @@ export function headerMaps(rawHeaders: readonly string[]): HeaderMaps {
     if (name === undefined) {
       name = received;
       names.set(lower, name);
-      multiValueHeaders[name] = [];
+      multiValueHeaders[name] = [value];
+    } else {
+      multiValueHeaders[name]!.push(value);
     }
     headers[name] = value;
-    multiValueHeaders[name]!.push(value);
+    if (lower === 'host') host = value;
+    else if (lower === 'user-agent') userAgent = value;
   }
+  return { headers, multiValueHeaders, host, userAgent };
+}
+
+/**
+ * Header maps as API Gateway fills them: one entry per header name (the first spelling seen), `headers` holding the
+ * last value and `multiValueHeaders` every value in order.
+ */
+export function headerMaps(rawHeaders: readonly string[]): HeaderMaps {
+  const { headers, multiValueHeaders } = scanHeaders(rawHeaders);
   return { headers, multiValueHeaders };
 }
 
@@ -91,33 +112,62 @@ export function queryMaps(rawQuery: string): { single: Record<string, string>; m
 }
 
 export function methodArn(stage: StageIdentity, method: string, rawPath: string): string {
-  return `arn:aws:execute-api:${stage.region}:${stage.accountId}:${stage.apiId}/${stage.stage}/${method}/${rawPath.replace(/^\//, '')}`;
+  const path = rawPath.startsWith('/') ? rawPath.slice(1) : rawPath;
+  return `arn:aws:execute-api:${stage.region}:${stage.accountId}:${stage.apiId}/${stage.stage}/${method}/${path}`;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-/** `17/Jun/2024:15:02:03 +0000`, as in `requestContext.requestTime`. */
+let lastSecond = Number.NaN;
+let lastRequestTime = '';
+
+/** `17/Jun/2024:15:02:03 +0000`, as in `requestContext.requestTime` (formatted once per second). */
 export function requestTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastRequestTime = formatRequestTime(ms);
+    lastSecond = second;
+  }
+  return lastRequestTime;
+}
+
+function formatRequestTime(ms: number): string {
   const d = new Date(ms);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }
 
+const resourceIds = new Map<string, string>();
+
 /** A stable resource id per resource template, like API Gateway's (6 characters). */
 function resourceId(resource: string): string {
+  let id = resourceIds.get(resource);
+  if (id === undefined) {
+    id = hashResource(resource);
+    if (resourceIds.size >= 1000) resourceIds.clear(); // templates are few; bounded all the same
+    resourceIds.set(resource, id);
+  }
+  return id;
+}
+
+function hashResource(resource: string): string {
   let hash = 0;
   for (const ch of resource) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   return hash.toString(36).padStart(6, '0').slice(-6);
 }
 
-function requestContext(stage: StageIdentity, request: GatewayRequest, match: MatchedResource, headers: Record<string, string>) {
-  const host = Object.entries(headers).find(([name]) => name.toLowerCase() === 'host')?.[1] ?? '';
-  const userAgent = Object.entries(headers).find(([name]) => name.toLowerCase() === 'user-agent')?.[1] ?? null;
+/** A new `extendedRequestId` (16 hex characters). */
+export function newExtendedRequestId(): string {
+  const uuid = randomUUID(); // xxxxxxxx-xxxx-4xxx-...: the first 16 hex digits, as before
+  return uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18);
+}
+
+function requestContext(stage: StageIdentity, request: GatewayRequest, match: MatchedResource, scanned: ScannedHeaders) {
   return {
     resourceId: resourceId(match.resource),
     resourcePath: match.resource,
     httpMethod: request.method,
-    extendedRequestId: randomUUID().replace(/-/g, '').slice(0, 16),
+    extendedRequestId: request.extendedRequestId ?? newExtendedRequestId(),
     requestTime: requestTime(request.receivedAtMs),
     path: `/${stage.stage}${request.rawPath}`,
     accountId: stage.accountId,
@@ -137,10 +187,10 @@ function requestContext(stage: StageIdentity, request: GatewayRequest, match: Ma
       cognitoAuthenticationType: null,
       cognitoAuthenticationProvider: null,
       userArn: null,
-      userAgent,
+      userAgent: scanned.userAgent,
       user: null,
     },
-    domainName: host,
+    domainName: scanned.host,
     deploymentId: stage.deploymentId,
     apiId: stage.apiId,
   };
@@ -150,22 +200,23 @@ export function buildAuthorizerEvent(
   stage: StageIdentity,
   request: GatewayRequest,
   match: MatchedResource,
+  arn: string = methodArn(stage, request.method, request.rawPath),
 ): APIGatewayRequestAuthorizerEvent {
-  const { headers, multiValueHeaders } = headerMaps(request.rawHeaders);
+  const scanned = scanHeaders(request.rawHeaders);
   const query = queryMaps(request.rawQuery);
   return {
     type: 'REQUEST',
-    methodArn: methodArn(stage, request.method, request.rawPath),
+    methodArn: arn,
     resource: match.resource,
     path: request.rawPath,
     httpMethod: request.method,
-    headers,
-    multiValueHeaders,
+    headers: scanned.headers,
+    multiValueHeaders: scanned.multiValueHeaders,
     queryStringParameters: query.single,
     multiValueQueryStringParameters: query.multi,
     pathParameters: { ...match.pathParameters },
     stageVariables: {},
-    requestContext: requestContext(stage, request, match, headers),
+    requestContext: requestContext(stage, request, match, scanned),
   } as unknown as APIGatewayRequestAuthorizerEvent;
 }
 
@@ -178,9 +229,10 @@ export function backendAuthorizerContext(
   context: Readonly<Record<string, string | number | boolean>> | undefined,
 ): BackendAuthorizerContext {
   const result: BackendAuthorizerContext = { principalId, integrationLatency: integrationLatencyMs };
-  for (const [key, value] of Object.entries(context ?? {})) {
+  if (context === undefined) return result;
+  for (const key of Object.keys(context)) {
     if (key === 'principalId' || key === 'integrationLatency') continue;
-    result[key] = String(value);
+    result[key] = String(context[key]);
   }
   return result;
 }
@@ -192,10 +244,11 @@ export function buildProxyEvent(
   authorizer: BackendAuthorizerContext | undefined,
   usage?: { readonly apiKey: string },
 ): APIGatewayProxyEvent {
-  const { headers, multiValueHeaders } = headerMaps(request.rawHeaders);
+  const scanned = scanHeaders(request.rawHeaders);
+  const { headers, multiValueHeaders } = scanned;
   const query = queryMaps(request.rawQuery);
   const hasQuery = Object.keys(query.single).length > 0;
-  const context: Record<string, unknown> = requestContext(stage, request, match, headers);
+  const context: Record<string, unknown> = requestContext(stage, request, match, scanned);
   if (authorizer) context.authorizer = authorizer;
   if (usage) (context.identity as Record<string, unknown>).apiKey = usage.apiKey;
   return {

@@ -23,6 +23,14 @@ const invalid = (message: string): never => {
   throw new InvalidAuthorizerResultError(message);
 };
 
+/** A policy Action or Resource: a string or a non-empty array of strings. */
+function isStringOrStrings(value: unknown): boolean {
+  if (typeof value === 'string') return true;
+  if (!Array.isArray(value) || value.length === 0) return false;
+  for (const entry of value) if (typeof entry !== 'string') return false;
+  return true;
+}
+
 export function validateAuthorizerResult(output: unknown): ValidAuthorizerResult {
   if (typeof output !== 'object' || output === null || Array.isArray(output)) invalid('the result is not an object');
   const result = output as Record<string, unknown>;
@@ -35,15 +43,15 @@ export function validateAuthorizerResult(output: unknown): ValidAuthorizerResult
     if (typeof statement !== 'object' || statement === null) invalid('a policy statement is not an object');
     const { Effect, Action, Resource } = statement as Record<string, unknown>;
     if (Effect !== 'Allow' && Effect !== 'Deny') invalid('a policy statement has no Allow/Deny Effect');
-    const strings = (value: unknown) =>
-      typeof value === 'string' || (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'));
-    if (!strings(Action)) invalid('a policy statement has no Action');
-    if (!strings(Resource)) invalid('a policy statement has no Resource');
+    if (!isStringOrStrings(Action)) invalid('a policy statement has no Action');
+    if (!isStringOrStrings(Resource)) invalid('a policy statement has no Resource');
   }
   const context: Record<string, string | number | boolean> = {};
   if (result.context !== undefined && result.context !== null) {
     if (typeof result.context !== 'object' || Array.isArray(result.context)) invalid('context is not an object');
-    for (const [key, value] of Object.entries(result.context as Record<string, unknown>)) {
+    const given = result.context as Record<string, unknown>;
+    for (const key of Object.keys(given)) {
+      const value = given[key];
       if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
         invalid(`context.${key} is not a string, number or boolean (context must be flat)`);
       }
@@ -54,10 +62,11 @@ export function validateAuthorizerResult(output: unknown): ValidAuthorizerResult
   if (usageIdentifierKey !== undefined && usageIdentifierKey !== null && typeof usageIdentifierKey !== 'string') {
     invalid('usageIdentifierKey is not a string');
   }
-  return {
+  const valid: { -readonly [K in keyof ValidAuthorizerResult]: ValidAuthorizerResult[K] } = {
     principalId: result.principalId as string,
     policyDocument: policy as PolicyDocument,
     context,
-    ...(typeof usageIdentifierKey === 'string' ? { usageIdentifierKey } : {}),
   };
+  if (typeof usageIdentifierKey === 'string') valid.usageIdentifierKey = usageIdentifierKey;
+  return valid;
 }

@@ -21,6 +21,7 @@ import {
   buildAuthorizerEvent,
   buildProxyEvent,
   methodArn,
+  newExtendedRequestId,
   type GatewayRequest,
   type StageIdentity,
 } from './authorizer-event';
@@ -79,6 +80,21 @@ export interface GatewayOptions {
 
 class BodyTooLargeError extends Error {}
 
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * Whether the request carries a body (HTTP/1.1: a Content-Length or a Transfer-Encoding header). Without one the
+ * request has none, and the gateway need not wait for the stream's end (Node discards the empty stream itself).
+ */
+function hasBody(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return true;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
+  }
+  return false;
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -98,9 +114,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function authorizationValues(rawHeaders: readonly string[]): string[] {
   const values: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
+    const name = rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') values.push(rawHeaders[i + 1]!);
   }
   return values;
+}
+
+/** No identity source value, or only empty ones: API Gateway answers 401 without calling the authorizer. */
+function allBlank(values: readonly string[]): boolean {
+  for (const value of values) if (value.trim() !== '') return false;
+  return true;
 }
 
 interface Outcome {
@@ -139,14 +162,15 @@ export class LocalGateway {
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     let rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-    if (/^https?:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname; // absolute-form request target
+    // absolute-form request target
+    if (rawPath.charCodeAt(0) !== 0x2f && /^https?:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname;
     const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
 
     let outcome: Outcome;
     if (rawPath === AUTHORIZER_CACHE_CONTROL_PATH) {
       outcome = this.control(req.method ?? 'GET');
     } else try {
-      const body = await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024);
+      const body = hasBody(req.rawHeaders) ? await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024) : NO_BODY;
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         rawPath,
@@ -157,6 +181,7 @@ export class LocalGateway {
         body,
         requestId,
         receivedAtMs: Date.now(),
+        extendedRequestId: newExtendedRequestId(),
       };
       outcome = await this.handle(request);
     } catch (error) {
@@ -167,20 +192,29 @@ export class LocalGateway {
     }
 
     const { statusCode, headers, body } = outcome.response;
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const sent = statusCode === 204 || statusCode === 304 ? Buffer.alloc(0) : bytes;
-    res.writeHead(statusCode, { ...headers, 'x-amzn-RequestId': requestId, 'Content-Length': String(sent.length) });
+    const noBody = statusCode === 204 || statusCode === 304;
+    const sent = noBody ? '' : body;
+    const responseHeaders: Record<string, string | string[]> = {};
+    for (const name of Object.keys(headers)) responseHeaders[name] = headers[name]!;
+    responseHeaders['x-amzn-RequestId'] = requestId;
+    responseHeaders['Content-Length'] = String(typeof sent === 'string' ? Buffer.byteLength(sent, 'utf8') : sent.length);
+    res.writeHead(statusCode, responseHeaders);
+    // A string body goes out in one write with the head; a Buffer (base64 backend bodies) as it is.
     res.end(sent);
-    this.options.onRequest?.({
-      requestId,
-      method: req.method ?? '',
-      path: rawPath,
-      status: statusCode,
-      latencyMs: Math.round((performance.now() - started) * 10) / 10,
-      ...(outcome.responseType ? { responseType: outcome.responseType } : {}),
-      ...(outcome.authorizerCache ? { authorizerCache: outcome.authorizerCache } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
+    const onRequest = this.options.onRequest;
+    if (onRequest) {
+      const entry: { -readonly [K in keyof AccessLogEntry]: AccessLogEntry[K] } = {
+        requestId,
+        method: req.method ?? '',
+        path: rawPath,
+        status: statusCode,
+        latencyMs: Math.round((performance.now() - started) * 10) / 10,
+      };
+      if (outcome.responseType) entry.responseType = outcome.responseType;
+      if (outcome.authorizerCache) entry.authorizerCache = outcome.authorizerCache;
+      if (outcome.error) entry.error = outcome.error;
+      onRequest(entry);
+    }
   }
 
   /**
@@ -218,16 +252,18 @@ export class LocalGateway {
     let authorizerCache: 'hit' | 'miss' | undefined;
     if (match.route.authorized) {
       const identity = authorizationValues(request.rawHeaders);
-      if (identity.length === 0 || identity.every((value) => value.trim() === '')) {
+      if (allBlank(identity)) {
         return this.gatewayResponse('UNAUTHORIZED', requestId);
       }
       // Every value takes part in the key: two Authorization headers never share an entry with one of them.
-      const cacheKey = JSON.stringify(identity);
-      let result: ValidAuthorizerResult | undefined = this.options.cache.get(cacheKey);
+      const { cache } = this.options;
+      const cacheKey = cache.enabled ? JSON.stringify(identity) : undefined;
+      let result: ValidAuthorizerResult | undefined = cacheKey === undefined ? undefined : cache.get(cacheKey);
       let integrationLatency = 0;
       authorizerCache = result ? 'hit' : 'miss';
+      const arn = methodArn(this.options.stage, request.method, request.rawPath);
       if (!result) {
-        const event = buildAuthorizerEvent(this.options.stage, request, match);
+        const event = buildAuthorizerEvent(this.options.stage, request, match, arn);
         const invoked = performance.now();
         let output: unknown;
         try {
@@ -247,12 +283,12 @@ export class LocalGateway {
         } catch (error) {
           return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, { authorizerCache, error: (error as Error).message });
         }
-        this.options.cache.set(cacheKey, result);
+        if (cacheKey !== undefined) cache.set(cacheKey, result);
       }
 
       let verdict;
       try {
-        verdict = evaluatePolicy(result.policyDocument, methodArn(this.options.stage, request.method, request.rawPath));
+        verdict = evaluatePolicy(result.policyDocument, arn);
       } catch (error) {
         return this.gatewayResponse('AUTHORIZER_CONFIGURATION_ERROR', requestId, { authorizerCache, error: (error as Error).message });
       }
@@ -282,8 +318,10 @@ export class LocalGateway {
       return this.gatewayResponse('INTEGRATION_FAILURE', requestId, { authorizerCache, error: (error as Error).message });
     }
     const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-    for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
+    const single = result.headers;
+    if (single) for (const name of Object.keys(single)) headers[name] = String(single[name]);
+    const multi = result.multiValueHeaders;
+    if (multi) for (const name of Object.keys(multi)) headers[name] = multi[name]!.map(String);
     const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
     return { response: { statusCode: result.statusCode, headers, body }, authorizerCache };
   }

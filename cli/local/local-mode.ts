@@ -53,6 +53,11 @@ const PASS_THROUGH_SETTINGS = [
   'DYNAMODB_TIMEOUT_MS',
   'DYNAMODB_CONNECT_TIMEOUT_MS',
   'DYNAMODB_MAX_ATTEMPTS',
+  // The decision log's settings, as the Lambda runtime would pass them (`npm start` turns the EMF metrics off).
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_METRICS_NAMESPACE',
 ] as const;
 
 export interface LocalModeOptions {
@@ -71,6 +76,8 @@ export interface LocalModeOptions {
   readonly gatewayResponses?: GatewayResponseDefinitions;
   /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
   readonly logLevel?: LogLevel;
+  /** Where the decision log's lines go (one call per line, no newline). Defaults to one stdout write per line. */
+  readonly writeLog?: (line: string) => void;
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Wraps the authorizer function the gateway invokes (tests: fault injection). */
   readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
@@ -165,9 +172,15 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
     const config = loadConfig(localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env }));
     const { handler, deps } = createAuthorizerHandler(config, {
-      log: options.logLevel
-        ? new DecisionLog({ serviceName: config.serviceName, level: options.logLevel, metricsNamespace: config.metricsNamespace })
-        : undefined,
+      log:
+        options.logLevel || options.writeLog
+          ? new DecisionLog({
+              serviceName: config.serviceName,
+              level: options.logLevel ?? config.logLevel,
+              metricsNamespace: config.metricsNamespace,
+              write: options.writeLog,
+            })
+          : undefined,
       keyStore: new DynamoDbKeyStore({
         tableName: LOCAL_KEY_TABLE,
         endpoint: store.endpoint,

@@ -20,14 +20,14 @@ export interface Item {
 const MAX_ITEMS = 1000;
 const MAX_NAME_LENGTH = 200;
 
-const respond = (statusCode: number, body?: unknown): APIGatewayProxyResult => ({
-  statusCode,
-  headers: {
-    ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    'Access-Control-Allow-Origin': '*',
-  },
-  body: body === undefined ? '' : JSON.stringify(body),
-});
+function respond(statusCode: number, body?: unknown): APIGatewayProxyResult {
+  if (body === undefined) return { statusCode, headers: { 'Access-Control-Allow-Origin': '*' }, body: '' };
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' },
+    body: JSON.stringify(body),
+  };
+}
 
 export function createSampleBackend(): ProxyHandler {
   const items = new Map<string, Item>();

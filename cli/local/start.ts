@@ -9,6 +9,7 @@ import { ConfigurationError } from '../../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './local-mode';
+import { LineWriter } from './log-writer';
 import { DataDirectoryInUseError } from './local-store';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
@@ -27,15 +28,17 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+// The access log and the authorizer's decision log share one writer: lines in order, one stdout write per event-loop
+// turn (see log-writer.ts), flushed before anything else is printed and on exit.
+const log = new LineWriter();
+process.on('exit', () => log.flush());
+
 function accessLog(entry: AccessLogEntry): void {
-  const details = [
-    entry.responseType,
-    entry.authorizerCache ? `authorizer cache ${entry.authorizerCache}` : undefined,
-    entry.error,
-  ].filter(Boolean);
-  process.stdout.write(
-    `${entry.method} ${entry.path} -> ${entry.status} (${entry.latencyMs} ms${details.length ? `; ${details.join('; ')}` : ''})\n`,
-  );
+  let details = '';
+  if (entry.responseType) details += `; ${entry.responseType}`;
+  if (entry.authorizerCache) details += `; authorizer cache ${entry.authorizerCache}`;
+  if (entry.error) details += `; ${entry.error}`;
+  log.line(`${entry.method} ${entry.path} -> ${entry.status} (${entry.latencyMs} ms${details})`);
 }
 
 async function main(): Promise<void> {
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
 
   let local: LocalMode;
   try {
-    local = await startLocalMode({ memory: args.values.memory === true, env: process.env, onRequest: accessLog });
+    local = await startLocalMode({ memory: args.values.memory === true, env: process.env, onRequest: accessLog, writeLog: log.line });
   } catch (error) {
     if (
       error instanceof PortInUseError ||
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
     const rel = relative(process.cwd(), path);
     return rel && !rel.startsWith('..') ? rel : path;
   };
+  log.flush();
   const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ')})`).join(', ');
   process.stdout.write(
     [
@@ -91,9 +95,11 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     stoppingSince = Date.now();
+    log.flush();
     process.stdout.write(`${signal}: stopping\n`);
     local.stop().then(
       () => {
+        log.flush();
         process.stdout.write('Stopped\n');
         process.exit(0);
       },

@@ -118,3 +118,15 @@ describe('Function: requestTime', () => {
     expect(requestTime(Date.UTC(2024, 0, 5, 1, 2, 3))).toBe('05/Jan/2024:01:02:03 +0000');
   });
 });
+
+describe('requestContext.extendedRequestId', () => {
+  it('is the request\'s own in both the authorizer and the backend event', () => {
+    const shared = request({ extendedRequestId: 'abcdef0123456789' });
+    expect(buildAuthorizerEvent(LOCAL_STAGE, shared, match).requestContext.extendedRequestId).toBe('abcdef0123456789');
+    expect(buildProxyEvent(LOCAL_STAGE, shared, match, undefined).requestContext.extendedRequestId).toBe('abcdef0123456789');
+  });
+
+  it('is 16 hex characters when the request has none', () => {
+    expect(buildAuthorizerEvent(LOCAL_STAGE, request(), match).requestContext.extendedRequestId).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

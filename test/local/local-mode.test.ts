@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintAccessToken } from '../../cli/local/access-token';
-import { startLocalMode, type LocalMode } from '../../cli/local/local-mode';
+import { localAuthorizerEnv, startLocalMode, type LocalMode } from '../../cli/local/local-mode';
 import { loadSigningKey } from '../../cli/local/local-state';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
 import { call, clientToken, createLocalKey, issuerRequest, tempDataDir, tokenRequest } from './local-helpers';
@@ -277,5 +277,17 @@ describe('Local mode settings', () => {
     } finally {
       await volatile.stop();
     }
+  });
+});
+
+describe('Function: localAuthorizerEnv', () => {
+  it('passes the decision log settings through, as the Lambda runtime would (npm start turns the metrics off)', () => {
+    const env = localAuthorizerEnv({
+      issuerUrl: 'https://127.0.0.1:3001',
+      caFile: '/tmp/ca.pem',
+      env: { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_SERVICE_NAME: 'svc', UNRELATED: 'x' },
+    });
+    expect(env).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_SERVICE_NAME: 'svc' });
+    expect(env).not.toHaveProperty('UNRELATED');
   });
 });
