@@ -7,6 +7,7 @@
  * cannot drift apart. Props are validated in the constructor with the authorizer core's own parsers (one definition
  * of validity); checks that need the finished tree run at synthesis.
  */
+import { DEFAULT_RESULT_CACHE_TTL_SECONDS } from './sample-api';
 import * as path from 'node:path';
 import { Duration, Fn, Lazy, Stack, Token, Annotations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -435,7 +436,7 @@ export class PortcullisAuthorizer extends Construct {
       this.knownScopes = new Set(props.knownScopes);
     }
 
-    const resultsCacheTtl = seconds('resultsCacheTtl', props.resultsCacheTtl, 60, 0, 3600);
+    const resultsCacheTtl = seconds('resultsCacheTtl', props.resultsCacheTtl, DEFAULT_RESULT_CACHE_TTL_SECONDS, 0, 3600);
     const identitySources = [...(props.identitySources ?? [AUTHORIZATION_IDENTITY_SOURCE])];
     if (identitySources.length === 0) fail('identitySources', 'must list at least one identity source');
     if (resultsCacheTtl > 0) {

@@ -30,3 +30,9 @@ export const SAMPLE_AUDIENCE = 'portcullis-sample-api';
 /** Key prefixes: product `ptc`, then the environment. */
 export const SAMPLE_KEY_PREFIX = 'ptc_live_';
 export const LOCAL_KEY_PREFIX = 'ptc_local_';
+
+/**
+ * How long the gateway caches an authorizer result, per Authorization value: the construct's default and the local
+ * mode's (AUTHORIZER_CACHE_TTL), so both behave alike. Revocation takes effect within this plus KEY_CACHE_TTL.
+ */
+export const DEFAULT_RESULT_CACHE_TTL_SECONDS = 60;

@@ -2,6 +2,7 @@
  * The local mode's own settings, read from the environment once at start: ports and the gateway's result cache.
  * A bad value fails with the variable's name, like the authorizer's settings.
  */
+import { DEFAULT_RESULT_CACHE_TTL_SECONDS } from '../../infra/sample-api';
 import { integer, type Env } from '../../lambda/env';
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_ISSUER_PORT } from './local-constants';
 
@@ -19,8 +20,8 @@ export const PORT_VARIABLES: Readonly<Record<keyof LocalPorts, string>> = {
   dynamodb: 'DYNAMODB_PORT',
 };
 
-/** API Gateway's default authorizer result TTL (and the CDK construct's). */
-export const DEFAULT_AUTHORIZER_CACHE_TTL = 300;
+/** The CDK construct's default result cache TTL, so the local gateway behaves like the deployed one. */
+export const DEFAULT_AUTHORIZER_CACHE_TTL = DEFAULT_RESULT_CACHE_TTL_SECONDS;
 
 export function portsFromEnv(env: Env): LocalPorts {
   const port = (name: string, fallback: number) => integer(env, name, { default: fallback, min: 0, max: 65_535 });
