@@ -9,6 +9,7 @@ import { loadSigningKey } from '../../cli/local/local-state';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
 import { call, clientToken, createLocalKey, issuerRequest, tempDataDir, tokenRequest } from './local-helpers';
 import { servedGatewayResponses } from '../../infra/gateway-responses';
+import { DEFAULT_RESULT_CACHE_TTL_SECONDS } from '../../infra/sample-api';
 
 /** The bodies the CDK stack deploys: the local gateway must answer with exactly these. */
 const DEPLOYED = Object.fromEntries(
@@ -289,5 +290,11 @@ describe('Function: localAuthorizerEnv', () => {
     });
     expect(env).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_SERVICE_NAME: 'svc' });
     expect(env).not.toHaveProperty('UNRELATED');
+  });
+});
+
+describe('Local defaults', () => {
+  it('caches authorizer results as long as the deployed stack does by default', () => {
+    expect(local.authorizerCacheTtlSeconds).toBe(DEFAULT_RESULT_CACHE_TTL_SECONDS);
   });
 });
