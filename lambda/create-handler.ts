@@ -52,7 +52,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
           maxAttempts: config.dynamoDbMaxAttempts,
         }));
 
-  const jwt =
+  const jwt: JwtAuthenticator | undefined =
     config.issuers.length === 0
       ? undefined
       : new JwtAuthenticator({
@@ -67,6 +67,10 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
             maxAgeMs: config.jwksMaxAgeSeconds * 1000,
             nowMs,
             onBackgroundError: (error) => log.warn('JWKS background refresh failed', { error: errorName(error) }),
+            onKeysChanged: (jwksUri) => {
+              log.warn('JWKS keys removed or replaced: derived key objects and verified tokens dropped', { jwksUri });
+              jwt?.forgetKeys(jwksUri); // called on a later refresh, once jwt exists
+            },
           }),
           clockSkewSeconds: config.clockSkewSeconds,
           maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,

@@ -30,6 +30,21 @@ export interface HardenedJwksCacheOptions {
   readonly nowMs: () => number;
   /** Told about failed background refreshes (the request that triggered one is not affected). */
   readonly onBackgroundError?: (error: unknown, jwksUri: string) => void;
+  /**
+   * Told when a refresh removed a kid or changed the key behind one, so that whatever was derived from the old keys
+   * (aws-jwt-verify's key objects, remembered verified tokens) can be dropped.
+   */
+  readonly onKeysChanged?: (jwksUri: string) => void;
+}
+
+/** Whether `next` lacks a kid of `previous`, or holds other key material under it. */
+function keysChanged(previous: ReadonlyMap<string, JwkWithKid> | undefined, next: ReadonlyMap<string, JwkWithKid>): boolean {
+  if (previous === undefined) return false;
+  for (const [kid, jwk] of previous) {
+    const replacement = next.get(kid);
+    if (replacement === undefined || JSON.stringify(replacement) !== JSON.stringify(jwk)) return true;
+  }
+  return false;
 }
 
 /** Largest number of keys taken from one JWKS: bounds memory and lookup time. */
@@ -134,10 +149,7 @@ export class HardenedJwksCache implements JwksCache {
     state.inFlight = this.options
       .fetchDocument(jwksUri)
       .then((body) => {
-        const keys = parseJwksDocument(body);
-        state.keys = keys;
-        state.jwks = { keys: [...keys.values()] };
-        state.fetchedAtMs = this.options.nowMs();
+        this.replaceKeys(jwksUri, state, parseJwksDocument(body));
         state.lastAttemptFailed = false;
       })
       .catch((error: unknown) => {
@@ -205,11 +217,15 @@ export class HardenedJwksCache implements JwksCache {
   }
 
   addJwks(jwksUri: string, jwks: Jwks): void {
-    const keys = parseJwksDocument(Buffer.from(JSON.stringify(jwks)));
-    const state = this.state(jwksUri);
+    this.replaceKeys(jwksUri, this.state(jwksUri), parseJwksDocument(Buffer.from(JSON.stringify(jwks))));
+  }
+
+  private replaceKeys(jwksUri: string, state: UriState, keys: Map<string, JwkWithKid>): void {
+    const changed = keysChanged(state.keys, keys);
     state.keys = keys;
     state.jwks = { keys: [...keys.values()] };
     state.fetchedAtMs = this.options.nowMs();
+    if (changed) this.options.onKeysChanged?.(jwksUri);
   }
 }
 

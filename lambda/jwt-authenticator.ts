@@ -147,6 +147,22 @@ export class JwtAuthenticator {
     return this.verifiedTokens.size;
   }
 
+  /**
+   * The issuer behind `jwksUri` removed or replaced a key: drop what was derived from the old keys, i.e. the key
+   * objects aws-jwt-verify keeps per (issuer, kid, alg) — it would otherwise keep verifying with replaced material
+   * under a reused kid — and the tokens remembered as verified.
+   */
+  forgetKeys(jwksUri: string): void {
+    for (const entry of this.issuers.values()) {
+      if (entry.properties.jwksUri !== jwksUri) continue;
+      // A private field of the (exactly pinned) library; the kid-reuse test fails if it ever moves.
+      (entry.verifier as unknown as { publicKeyCache?: { clearCache(issuer: string): void } }).publicKeyCache?.clearCache(
+        entry.config.issuer,
+      );
+    }
+    this.verifiedTokens.clear();
+  }
+
   /** The identity of a token verified recently (and not expired since), without any work; else undefined. */
   cached(token: string): JwtIdentity | undefined {
     return this.verifiedTokens.get(token, this.options.nowMs());

@@ -117,6 +117,21 @@ describe('JWKS endpoint faults', () => {
   });
 });
 
+describe('Key material replaced under the same kid', () => {
+  it('stops verifying tokens of the old key material once the key set is refreshed, and accepts the new one', async () => {
+    harness = build({ JWKS_MAX_AGE: '60' });
+    expect(await status(tokenFor(rsa))).toBe(200);
+    // The issuer replaces the key behind kid "rsa-1" (it should not reuse kids, but must not be trusted not to).
+    const replacement = generateSigningKey('RS256', 'rsa-1');
+    jwks.keys = [replacement];
+    clock += 61_000;
+    expect(await status(tokenFor(rsa))).toBe(200); // served from the cached set while the refresh starts
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await status(tokenFor(rsa))).toBe(401);
+    expect(await status(tokenFor(replacement))).toBe(200);
+  });
+});
+
 describe('Verified-token cache', () => {
   it('serves a repeated token without verifying again, but never past its exp', async () => {
     harness = build({ VERIFIED_TOKEN_CACHE_TTL: '60' });
