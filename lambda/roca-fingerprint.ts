@@ -8,20 +8,25 @@ const ROCA_PRIMES = [
   127, 131, 137, 139, 149, 151, 157, 163, 167,
 ];
 
-/** For each prime, the residues 65537^k mod p. Computed once. */
-const SUBGROUPS: ReadonlyArray<{ prime: bigint; residues: ReadonlySet<number> }> = ROCA_PRIMES.map((prime) => {
-  const residues = new Set<number>();
-  let value = 1;
-  do {
-    residues.add(value);
-    value = (value * (65537 % prime)) % prime;
-  } while (!residues.has(value));
-  return { prime: BigInt(prime), residues };
-});
+/** For each prime, the residues 65537^k mod p: computed on first use (a JWKS with an RSA key), not at cold start. */
+let subgroups: ReadonlyArray<{ prime: bigint; residues: ReadonlySet<number> }> | undefined;
+
+function rocaSubgroups(): ReadonlyArray<{ prime: bigint; residues: ReadonlySet<number> }> {
+  subgroups ??= ROCA_PRIMES.map((prime) => {
+    const residues = new Set<number>();
+    let value = 1;
+    do {
+      residues.add(value);
+      value = (value * (65537 % prime)) % prime;
+    } while (!residues.has(value));
+    return { prime: BigInt(prime), residues };
+  });
+  return subgroups;
+}
 
 /** True when the big-endian modulus carries the ROCA fingerprint. */
 export function hasRocaFingerprint(modulus: Buffer): boolean {
   if (modulus.length === 0) return false;
   const n = BigInt(`0x${modulus.toString('hex')}`);
-  return SUBGROUPS.every(({ prime, residues }) => residues.has(Number(n % prime)));
+  return rocaSubgroups().every(({ prime, residues }) => residues.has(Number(n % prime)));
 }
