@@ -13,6 +13,7 @@
  *    plan's throttle (429 Too Many Requests) and quota (429 Limit Exceeded);
  * 6. the backend, invoked with a proxy event carrying the authorizer context as strings.
  */
+import { BodyTooLargeError, readBody } from './read-body';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -78,7 +79,6 @@ export interface GatewayOptions {
   readonly onRequest?: (entry: AccessLogEntry) => void;
 }
 
-class BodyTooLargeError extends Error {}
 
 const NO_BODY = Buffer.alloc(0);
 
@@ -93,21 +93,6 @@ function hasBody(rawHeaders: readonly string[]): boolean {
     if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return true;
   }
   return false;
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
-    req.on('error', reject);
-  });
 }
 
 /** Values of the identity source `method.request.header.Authorization` (header names are case-insensitive). */

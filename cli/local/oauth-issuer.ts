@@ -7,6 +7,7 @@
  *   authentication by HTTP Basic or by `client_id`/`client_secret` in the form body (section 2.3.1), errors as
  *   section 5.2 defines them, and `Cache-Control: no-store`.
  */
+import { BodyTooLargeError, readBody } from './read-body';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -46,21 +47,6 @@ function oauthError(res: ServerResponse, code: OAuthErrorCode, description: stri
     'cache-control': 'no-store',
     pragma: 'no-cache',
     ...(basicChallenge ? { 'www-authenticate': 'Basic realm="portcullis-local-issuer", charset="UTF-8"' } : {}),
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
   });
 }
 
@@ -170,7 +156,10 @@ export class OAuthIssuer {
   }
 
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES).catch((error: unknown) => {
+      if (error instanceof BodyTooLargeError) return undefined;
+      throw error;
+    });
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/x-www-form-urlencoded') {
       oauthError(res, 'invalid_request', 'The body must be application/x-www-form-urlencoded');

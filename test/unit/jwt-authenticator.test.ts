@@ -15,7 +15,8 @@ const cognitoKey = generateSigningKey('RS256', 'cognito-kid');
 const oidcKey = generateSigningKey('ES256', 'oidc-kid');
 const now = () => Math.floor(Date.now() / 1000);
 
-function authenticator(options: { maxTokenLifetimeSeconds?: number; scopeClaim?: 'scope' | 'scp' } = {}) {
+/** A JWKS cache holding both issuers' keys, as a hydrated one would; it cannot fetch. */
+function hydratedJwksCache(): HardenedJwksCache {
   const jwksCache = new HardenedJwksCache({
     fetchDocument: () => Promise.reject(new Error('no network in this test')),
     refetchIntervalMs: 10_000,
@@ -24,6 +25,11 @@ function authenticator(options: { maxTokenLifetimeSeconds?: number; scopeClaim?:
   });
   jwksCache.addJwks(`${COGNITO_ISSUER}/.well-known/jwks.json`, { keys: [cognitoKey.publicJwk as never] });
   jwksCache.addJwks(`${OIDC_ISSUER}/.well-known/jwks.json`, { keys: [oidcKey.publicJwk as never] });
+  return jwksCache;
+}
+
+function authenticator(options: { maxTokenLifetimeSeconds?: number; scopeClaim?: 'scope' | 'scp' } = {}) {
+  const jwksCache = hydratedJwksCache();
   return new JwtAuthenticator({
     issuers: parseIssuers([
       { cognitoUserPoolId: 'eu-west-1_Sample01', clientIds: ['app-client'], tokenUse: 'access' },
@@ -112,16 +118,9 @@ describe('JwtAuthenticator', () => {
 
 describe('JwtAuthenticator: Cognito resource-server scopes', () => {
   it('reads <identifier>/<scope> as <scope> when the issuer has a scopePrefix, and leaves other scopes alone', async () => {
-    const jwksCache = new HardenedJwksCache({
-      fetchDocument: () => Promise.reject(new Error('no network in this test')),
-      refetchIntervalMs: 10_000,
-      maxAgeMs: 3_600_000,
-      nowMs: Date.now,
-    });
-    jwksCache.addJwks(`${COGNITO_ISSUER}/.well-known/jwks.json`, { keys: [cognitoKey.publicJwk as never] });
     const auth = new JwtAuthenticator({
       issuers: parseIssuers([{ cognitoUserPoolId: 'eu-west-1_Sample01', clientIds: ['app'], scopePrefix: 'orders-api/' }]),
-      jwksCache,
+      jwksCache: hydratedJwksCache(),
       clockSkewSeconds: 30,
       verifiedTokenCacheTtlMs: 0,
       verifiedTokenCacheMaxEntries: 10,
