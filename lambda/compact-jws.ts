@@ -4,7 +4,9 @@
  * would verify; we accept exactly one: RFC 7515 base64url, unpadded, canonical. The header must be a JSON object
  * without `crit` and with an asymmetric `alg` we accept.
  */
-import { CredentialRejectedError } from './errors';
+import { decomposeUnverifiedJwt, type DecomposedJwt } from 'aws-jwt-verify/jwt';
+import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
+import { CredentialRejectedError, withoutStack } from './errors';
 
 /** Asymmetric algorithms only: an HMAC "signed" with a public key is the classic confusion attack. */
 export const ACCEPTED_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
@@ -27,10 +29,10 @@ const reject = (code: 'malformed_token' | 'crit_header' | 'unsupported_algorithm
 };
 
 /**
- * Checks the token's form: three non-empty, canonical, unpadded base64url segments. (Written with indexOf rather than
- * a regular expression: this runs on every token and the token is long.)
+ * Checks the token's form: three non-empty, canonical, unpadded base64url segments; returns the index of the second
+ * dot. (Written with indexOf rather than a regular expression: this runs on every token and the token is long.)
  */
-export function assertCompactJwsShape(token: string): void {
+export function assertCompactJwsShape(token: string): number {
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (first <= 0 || second <= first + 1 || second === token.length - 1 || token.indexOf('.', second + 1) !== -1) {
@@ -40,6 +42,77 @@ export function assertCompactJwsShape(token: string): void {
   if (!isCanonicalBase64Url(token.slice(0, first)) || !isCanonicalBase64Url(token.slice(first + 1, second)) || !isCanonicalBase64Url(token.slice(second + 1))) {
     reject('malformed_token', 'Token is not canonical base64url');
   }
+  return second;
+}
+
+/**
+ * JSON text that plain `JSON.parse` reads exactly as aws-jwt-verify's `safeJsonParse` does. Its reviver only deletes
+ * own `__proto__` and `constructor` keys; text without those words and without escapes (which could spell them) has
+ * none, and skipping a reviver call per value is most of the library's decomposition cost.
+ */
+function parsesSameWithoutReviver(text: string): boolean {
+  return !text.includes('\\') && !text.includes('__proto__') && !text.includes('constructor');
+}
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isOptionalString = (value: unknown) => value === undefined || typeof value === 'string';
+const isOptionalNumber = (value: unknown) => value === undefined || Number.isFinite(value);
+
+/** aws-jwt-verify's checks on a decomposed header and payload (its assertJwtHeader/assertJwtPayload), same order. */
+function isLibraryValidHeader(header: unknown): header is JwtHeader {
+  return isJsonObject(header) && isOptionalString(header.alg) && isOptionalString(header.kid);
+}
+
+function isLibraryValidPayload(payload: unknown): payload is JwtPayload {
+  if (!isJsonObject(payload)) return false;
+  const { aud } = payload;
+  return (
+    isOptionalNumber(payload.exp) &&
+    isOptionalString(payload.iss) &&
+    isOptionalString(payload.sub) &&
+    (aud === undefined || typeof aud === 'string' || (Array.isArray(aud) && aud.every((entry) => typeof entry === 'string'))) &&
+    isOptionalNumber(payload.nbf) &&
+    isOptionalNumber(payload.iat) &&
+    isOptionalString(payload.scope) &&
+    isOptionalString(payload.jti)
+  );
+}
+
+/**
+ * Checks the token's form and decomposes it into the (not yet trusted) parts aws-jwt-verify's verify steps take,
+ * with the result the library's `decomposeUnverifiedJwt` would give (a test holds the two equal on hostile inputs).
+ * The common token is decoded and parsed directly; anything a reviver could change goes through the library itself.
+ */
+export function decomposeCompactJws(token: string): DecomposedJwt {
+  const second = assertCompactJwsShape(token);
+  const first = token.indexOf('.');
+  const headerB64 = token.slice(0, first);
+  const payloadB64 = token.slice(first + 1, second);
+  const headerText = Buffer.from(headerB64, 'base64url').toString('utf8');
+  const payloadText = Buffer.from(payloadB64, 'base64url').toString('utf8');
+  let decomposed: DecomposedJwt | undefined;
+  if (parsesSameWithoutReviver(headerText) && parsesSameWithoutReviver(payloadText)) {
+    let header: unknown;
+    let payload: unknown;
+    try {
+      header = JSON.parse(headerText);
+      payload = JSON.parse(payloadText);
+    } catch {
+      return reject('malformed_token', 'Token is not a well-formed JWT');
+    }
+    if (!isLibraryValidHeader(header) || !isLibraryValidPayload(payload)) reject('malformed_token', 'Token is not a well-formed JWT');
+    decomposed = { header: header as JwtHeader, headerB64, payload: payload as JwtPayload, payloadB64, signatureB64: token.slice(second + 1) };
+  } else {
+    try {
+      decomposed = withoutStack(() => decomposeUnverifiedJwt(token));
+    } catch {
+      return reject('malformed_token', 'Token is not a well-formed JWT');
+    }
+  }
+  assertAcceptableHeader(decomposed.header);
+  return decomposed;
 }
 
 /** Checks a decoded (not yet trusted) header: no `crit`, an accepted asymmetric `alg`. */

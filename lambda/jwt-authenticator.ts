@@ -19,12 +19,12 @@ import {
   JwksNotAvailableInCacheError,
   KidNotFoundInJwksError,
 } from 'aws-jwt-verify/error';
-import { decomposeUnverifiedJwt, type DecomposedJwt } from 'aws-jwt-verify/jwt';
+import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { JwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import type { IssuerConfig } from './config';
-import { assertAcceptableHeader, assertCompactJwsShape } from './compact-jws';
+import { decomposeCompactJws } from './compact-jws';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
 import { MAX_IDENTIFIER_LENGTH } from './key-table';
 import { LruCache } from './lru-cache';
@@ -173,14 +173,7 @@ export class JwtAuthenticator {
     const remembered = this.verifiedTokens.get(token, this.options.nowMs());
     if (remembered !== undefined) return { identity: remembered, cacheHit: true };
 
-    assertCompactJwsShape(token);
-    let decomposed: DecomposedJwt;
-    try {
-      decomposed = withoutStack(() => decomposeUnverifiedJwt(token));
-    } catch (error) {
-      throw classifyVerificationError(error);
-    }
-    assertAcceptableHeader(decomposed.header);
+    const decomposed = decomposeCompactJws(token);
     const { payload } = decomposed;
     const entry = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
     if (!entry) return reject('unknown_issuer', 'Token issuer is not configured');
