@@ -10,7 +10,7 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
 import { join } from 'node:path';
-import { authorizerEnv, requestEvent } from '../test/support/authorizer-harness';
+import { authorizerEnv, lambdaEvent } from '../test/support/authorizer-harness';
 import { startJwksServer } from '../test/support/jwks-server';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/local-dynamodb';
 import { finishSection, progress, REPO_ROOT } from './lib/child';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     log: new DecisionLog({ serviceName: 'portcullis-bench', level: 'SILENT' }),
     keyStore: new DynamoDbKeyStore({ tableName: dynamo.tableName, endpoint: dynamo.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, requestTimeoutMs: 1000, connectTimeoutMs: 500, maxAttempts: 2 }),
   });
-  const event = (authorization: string) => requestEvent({ method: 'GET', resource: '/items', authorization });
+  const event = (authorization: string) => lambdaEvent({ method: 'GET', resource: '/items', authorization });
   let events: APIGatewayRequestAuthorizerEvent[];
   if (path === 'jwt-first') {
     progress(`cpu: minting ${calls + 500} RS256 tokens`);

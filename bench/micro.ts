@@ -12,7 +12,7 @@ import { verify as cryptoVerify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { evaluatePolicy } from '../cli/local/iam-policy-evaluator';
 import type { AuthorizerHandler } from '../lambda/create-handler';
-import { authorizerEnv, requestEvent } from '../test/support/authorizer-harness';
+import { authorizerEnv, lambdaEvent } from '../test/support/authorizer-harness';
 import { startJwksServer } from '../test/support/jwks-server';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/local-dynamodb';
 import { parseOptions } from './lib/args';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     ES256: { tokens: [], events: [], prepared: [] },
     EdDSA: { tokens: [], events: [], prepared: [] },
   };
-  const bearerEvent = (authorization: string) => requestEvent({ method: 'GET', resource: '/items', authorization });
+  const bearerEvent = (authorization: string) => lambdaEvent({ method: 'GET', resource: '/items', authorization });
   const fillPool = (alg: BenchAlg, count: number) => {
     const p = pool[alg];
     p.tokens = [];

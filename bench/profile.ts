@@ -18,7 +18,7 @@ import type { AuthorizerHandler } from '../lambda/create-handler';
 import type { DecisionEntry } from '../lambda/decision-log';
 import type { JwtAuthenticator } from '../lambda/jwt-authenticator';
 import type { LruCache } from '../lambda/lru-cache';
-import { authorizerEnv, requestEvent } from '../test/support/authorizer-harness';
+import { authorizerEnv, lambdaEvent } from '../test/support/authorizer-harness';
 import { startJwksServer } from '../test/support/jwks-server';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/local-dynamodb';
 import { finishSection, progress } from './lib/child';
@@ -98,18 +98,18 @@ async function main(): Promise<void> {
   const poolSize = batches * batchSize + 200;
   const tokens: string[] = [];
   for (let i = 0; i < poolSize; i++) tokens.push(mintToken(rs, issuer));
-  const events: APIGatewayRequestAuthorizerEvent[] = tokens.map((t) => requestEvent({ method: 'GET', resource: '/items', authorization: `Bearer ${t}` }));
+  const events: APIGatewayRequestAuthorizerEvent[] = tokens.map((t) => lambdaEvent({ method: 'GET', resource: '/items', authorization: `Bearer ${t}` }));
   const requests: AuthorizerRequest[] = events.map((e) => ({ methodArn: e.methodArn, httpMethod: e.httpMethod, resource: e.resource, headers: e.headers, multiValueHeaders: e.multiValueHeaders }));
   const prepared = tokens.map(prepareSignature);
   const decomposedPool: DecomposedJwt[] = tokens.map((t) => decomposeUnverifiedJwt(t));
   const repeatedToken = mintToken(rs, issuer);
-  const repeatedEvent = requestEvent({ method: 'GET', resource: '/items', authorization: `Bearer ${repeatedToken}` });
+  const repeatedEvent = lambdaEvent({ method: 'GET', resource: '/items', authorization: `Bearer ${repeatedToken}` });
   const apiKey = await dynamo.storeKey();
-  const apiKeyEvent = requestEvent({ method: 'GET', resource: '/items', authorization: `ApiKey ${apiKey}` });
+  const apiKeyEvent = lambdaEvent({ method: 'GET', resource: '/items', authorization: `ApiKey ${apiKey}` });
 
   // Warm every handler (JWKS fetch through the async path, SDK load, JIT) on tokens outside the pool.
   for (const h of Object.values(handlers)) {
-    for (let i = 0; i < 200; i++) await h.handler(requestEvent({ method: 'GET', resource: '/items', authorization: `Bearer ${tokens[poolSize - 1 - (i % 200)]}` }));
+    for (let i = 0; i < 200; i++) await h.handler(lambdaEvent({ method: 'GET', resource: '/items', authorization: `Bearer ${tokens[poolSize - 1 - (i % 200)]}` }));
     await h.handler(repeatedEvent);
     await h.handler(apiKeyEvent);
     await h.deps.apiKeys?.flush();
