@@ -8,7 +8,7 @@ import type { ApiKeyAuthenticator } from './api-key-authenticator';
 import type { ClientBindingResolver } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import { CredentialRejectedError } from './errors';
-import type { JwtAuthenticator } from './jwt-authenticator';
+import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import type { PolicyDocument, Statement } from 'aws-lambda';
@@ -129,44 +129,25 @@ export function createDecisionMemo(): DecisionMemo {
   return new WeakMap();
 }
 
-async function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies): Promise<VerifiedCaller> {
+/** A value now, or later: the common (cached, keys at hand) path stays synchronous, with no promise per layer. */
+type Eventually<T> = T | Promise<T>;
+
+const then = <T, R>(value: Eventually<T>, next: (value: T) => R | Promise<R>): Eventually<R> =>
+  value instanceof Promise ? value.then(next) : next(value);
+
+function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies): Eventually<VerifiedCaller> {
   const credential = extractCredential(request.headers, request.multiValueHeaders);
   if (credential.kind === 'jwt') {
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
-    // Cache hits are answered synchronously: no promise per layer on the common path.
     const remembered = deps.jwt.cached(credential.token);
-    const identity = remembered ?? (await deps.jwt.authenticate(credential.token)).identity;
-    const binding =
-      deps.clientBindings.resolveCached(identity.issuer, identity.clientId) ??
-      (await deps.clientBindings.resolve(identity.issuer, identity.clientId));
-    return {
-      source: identity,
-      authMethod: 'jwt',
-      principalId: identity.principal,
-      scopeList: identity.scopes,
-      plan: binding.plan,
-      usageIdentifierKey: binding.usageIdentifierKey,
-      keyId: undefined,
-      cacheHit: remembered !== undefined,
-      context: () => {
-        const scopes = decideScopes(deps.manifest, identity.scopes);
-        // Flat values only; absent ones are left out (API Gateway refuses null context values).
-        const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
-        if (scopes.scopesTruncated) context.scopesTruncated = true;
-        if (identity.subject !== undefined) context.sub = identity.subject;
-        if (identity.clientId !== undefined) context.clientId = identity.clientId;
-        if (binding.plan !== undefined) context.plan = binding.plan;
-        return context;
-      },
-    };
+    if (remembered !== undefined) return jwtCaller(remembered, true, deps);
+    return then(deps.jwt.verify(credential.token), (identity) => jwtCaller(identity, false, deps));
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
-  const { record, cacheHit } =
-    deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId) ??
-    (await deps.apiKeys.authenticate(credential.key, credential.claimedKeyId));
-  return {
+  const cached = deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId);
+  return then(cached ?? deps.apiKeys.authenticate(credential.key, credential.claimedKeyId), ({ record, cacheHit }) => ({
     source: record,
-    authMethod: 'apiKey',
+    authMethod: 'apiKey' as const,
     principalId: record.keyId,
     scopeList: record.scopes,
     plan: record.plan,
@@ -180,11 +161,45 @@ async function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependen
       if (record.plan !== undefined) context.plan = record.plan;
       return context;
     },
-  };
+  }));
 }
 
-export async function authorize(request: AuthorizerRequest, deps: AuthorizerDependencies): Promise<AuthorizationDecision> {
-  const caller = await verifyCaller(request, deps);
+function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDependencies): Eventually<VerifiedCaller> {
+  const binding =
+    deps.clientBindings.resolveCached(identity.issuer, identity.clientId) ??
+    deps.clientBindings.resolve(identity.issuer, identity.clientId);
+  return then(binding, (resolved) => ({
+    source: identity,
+    authMethod: 'jwt' as const,
+    principalId: identity.principal,
+    scopeList: identity.scopes,
+    plan: resolved.plan,
+    usageIdentifierKey: resolved.usageIdentifierKey,
+    keyId: undefined,
+    cacheHit,
+    context: () => {
+      const scopes = decideScopes(deps.manifest, identity.scopes);
+      // Flat values only; absent ones are left out (API Gateway refuses null context values).
+      const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
+      if (scopes.scopesTruncated) context.scopesTruncated = true;
+      if (identity.subject !== undefined) context.sub = identity.subject;
+      if (identity.clientId !== undefined) context.clientId = identity.clientId;
+      if (resolved.plan !== undefined) context.plan = resolved.plan;
+      return context;
+    },
+  }));
+}
+
+/**
+ * The decision for one request: synchronous when the credential is answered from the caches or verified with keys at
+ * hand, a promise when a JWKS, key record or client binding must be fetched. Throws (or rejects with)
+ * CredentialRejectedError (401) or DependencyFaultError (500).
+ */
+export function authorize(request: AuthorizerRequest, deps: AuthorizerDependencies): Eventually<AuthorizationDecision> {
+  return then(verifyCaller(request, deps), (caller) => decide(request, deps, caller));
+}
+
+function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
 
   // The same credential (already re-checked above: expiry, revocation by cache TTL) on the same route and stage
   // with the same usage binding gets the same answer: reuse it instead of rebuilding policy and context.

@@ -90,29 +90,45 @@ export function decomposeCompactJws(token: string): DecomposedJwt {
   const first = token.indexOf('.');
   const headerB64 = token.slice(0, first);
   const payloadB64 = token.slice(first + 1, second);
-  const headerText = Buffer.from(headerB64, 'base64url').toString('utf8');
+  const remembered = acceptedHeaders.get(headerB64);
+  const headerText = remembered === undefined ? Buffer.from(headerB64, 'base64url').toString('utf8') : '';
   const payloadText = Buffer.from(payloadB64, 'base64url').toString('utf8');
-  let decomposed: DecomposedJwt | undefined;
-  if (parsesSameWithoutReviver(headerText) && parsesSameWithoutReviver(payloadText)) {
-    let header: unknown;
-    let payload: unknown;
-    try {
-      header = JSON.parse(headerText);
-      payload = JSON.parse(payloadText);
-    } catch {
-      return reject('malformed_token', 'Token is not a well-formed JWT');
-    }
-    if (!isLibraryValidHeader(header) || !isLibraryValidPayload(payload)) reject('malformed_token', 'Token is not a well-formed JWT');
-    decomposed = { header: header as JwtHeader, headerB64, payload: payload as JwtPayload, payloadB64, signatureB64: token.slice(second + 1) };
-  } else {
+  if (!parsesSameWithoutReviver(headerText) || !parsesSameWithoutReviver(payloadText)) {
+    let decomposed: DecomposedJwt;
     try {
       decomposed = withoutStack(() => decomposeUnverifiedJwt(token));
     } catch {
       return reject('malformed_token', 'Token is not a well-formed JWT');
     }
+    assertAcceptableHeader(decomposed.header);
+    return decomposed;
   }
-  assertAcceptableHeader(decomposed.header);
-  return decomposed;
+  let header: unknown = remembered;
+  let payload: unknown;
+  try {
+    if (header === undefined) header = JSON.parse(headerText);
+    payload = JSON.parse(payloadText);
+  } catch {
+    return reject('malformed_token', 'Token is not a well-formed JWT');
+  }
+  if (!isLibraryValidHeader(header) || !isLibraryValidPayload(payload)) reject('malformed_token', 'Token is not a well-formed JWT');
+  if (remembered === undefined) {
+    assertAcceptableHeader(header as JwtHeader);
+    rememberHeader(headerB64, header as JwtHeader);
+  }
+  return { header: header as JwtHeader, headerB64, payload: payload as JwtPayload, payloadB64, signatureB64: token.slice(second + 1) };
+}
+
+/**
+ * An issuer signs every token with the same few headers (alg, kid, typ): an accepted header is kept, frozen, by its
+ * exact encoding, so the next token with it skips decoding and checking it. Bounded: emptied when full.
+ */
+const MAX_REMEMBERED_HEADERS = 64;
+const acceptedHeaders = new Map<string, JwtHeader>();
+
+function rememberHeader(headerB64: string, header: JwtHeader): void {
+  if (acceptedHeaders.size >= MAX_REMEMBERED_HEADERS) acceptedHeaders.clear();
+  acceptedHeaders.set(headerB64, Object.freeze(header));
 }
 
 /** Checks a decoded (not yet trusted) header: no `crit`, an accepted asymmetric `alg`. */

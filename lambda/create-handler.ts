@@ -119,7 +119,9 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     const method = String(event?.httpMethod ?? '');
     const route = `${method} ${event?.resource ?? ''}`;
     try {
-      const decision = await authorize(event, deps);
+      // Most requests are decided synchronously (caches, keys at hand): no await, so no extra microtask, for them.
+      const pending = authorize(event, deps);
+      const decision = pending instanceof Promise ? await pending : pending;
       log.decision(
         {
           decision: decision.effect === 'Allow' ? 'allow' : 'deny',

@@ -170,32 +170,57 @@ export class JwtAuthenticator {
 
   /** Verifies the token or throws CredentialRejectedError (401) / DependencyFaultError (500). */
   async authenticate(token: string): Promise<{ identity: JwtIdentity; cacheHit: boolean }> {
-    const remembered = this.verifiedTokens.get(token, this.options.nowMs());
+    const remembered = this.cached(token);
     if (remembered !== undefined) return { identity: remembered, cacheHit: true };
+    return { identity: await this.verify(token), cacheHit: false };
+  }
 
+  /**
+   * Verifies a token not found by {@link cached}: synchronously when the issuer's keys are at hand (the common case:
+   * no promise, no microtask), as a promise when they must be fetched first. Throws (or rejects with)
+   * CredentialRejectedError (401) / DependencyFaultError (500).
+   */
+  verify(token: string): JwtIdentity | Promise<JwtIdentity> {
     const decomposed = decomposeCompactJws(token);
     const { payload } = decomposed;
     const entry = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
     if (!entry) return reject('unknown_issuer', 'Token issuer is not configured');
-
     try {
-      try {
-        // A refused token is expected control flow: the library's error needs no stack trace (microseconds each).
-        withoutStack(() => entry.verifier.verifyDecomposedJwtSync(decomposed, entry.properties.jwksUri, entry.properties));
-      } catch (error) {
-        // Keys not cached yet, or a kid we have not seen: fetch (rate limited by the JWKS cache) and verify.
-        if (!(error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError)) throw error;
-        await entry.verifier.verifyDecomposedJwt(decomposed, entry.properties.jwksUri, entry.properties);
+      // A refused token is expected control flow: the library's error needs no stack trace (microseconds each).
+      withoutStack(() => entry.verifier.verifyDecomposedJwtSync(decomposed, entry.properties.jwksUri, entry.properties));
+    } catch (error) {
+      // Keys not cached yet, or a kid we have not seen: fetch (rate limited by the JWKS cache) and verify.
+      if (error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError) {
+        return this.verifyAfterFetch(token, decomposed, entry);
       }
-      if (entry.config.kind === 'cognito') validateCognitoJwtFields(payload, entry.properties as never);
+      throw classifyVerificationError(error);
+    }
+    return this.accept(token, entry, payload);
+  }
+
+  private async verifyAfterFetch(token: string, decomposed: DecomposedJwt, entry: IssuerEntry): Promise<JwtIdentity> {
+    try {
+      await entry.verifier.verifyDecomposedJwt(decomposed, entry.properties.jwksUri, entry.properties);
     } catch (error) {
       throw classifyVerificationError(error);
+    }
+    return this.accept(token, entry, decomposed.payload);
+  }
+
+  /** After the signature and the library's claim checks: Cognito's fields, ours, then remember the token. */
+  private accept(token: string, entry: IssuerEntry, payload: JwtPayload): JwtIdentity {
+    if (entry.config.kind === 'cognito') {
+      try {
+        validateCognitoJwtFields(payload, entry.properties as never);
+      } catch (error) {
+        throw classifyVerificationError(error);
+      }
     }
     const identity = this.checkClaims(entry.config, payload);
     const nowMs = this.options.nowMs();
     const ttlMs = Math.min(this.options.verifiedTokenCacheTtlMs, (payload.exp as number) * 1000 - nowMs);
     this.verifiedTokens.set(token, identity, ttlMs, nowMs);
-    return { identity, cacheHit: false };
+    return identity;
   }
 
   private readonly internedScopes = new Map<string, readonly string[]>();

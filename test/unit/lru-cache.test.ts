@@ -41,6 +41,30 @@ describe('LruCache', () => {
     expect(cache.get('idle', 3)).toBeUndefined();
   });
 
+  it('resumes the eviction walk where it stopped, sparing entries used since it passed', () => {
+    const cache = new LruCache<string, number>(3);
+    for (const key of ['a', 'b', 'c']) cache.set(key, 0, 1000, 0);
+    cache.set('d', 0, 1000, 0); // evicts a, the oldest idle entry
+    cache.get('b', 1);
+    cache.set('e', 0, 1000, 1); // the walk resumes at b (used: spared), then evicts c
+    expect(cache.get('a', 2)).toBeUndefined();
+    expect(cache.get('c', 2)).toBeUndefined();
+    expect(cache.get('b', 2)).toBe(0);
+    expect(cache.get('d', 2)).toBe(0);
+    expect(cache.get('e', 2)).toBe(0);
+  });
+
+  it('evicts expired entries before live ones even when they were used', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('short', 1, 10, 0);
+    cache.set('long', 2, 1000, 0);
+    cache.get('short', 5);
+    cache.get('long', 5);
+    cache.set('new', 3, 1000, 20); // short expired at 10: it goes, long (used) stays
+    expect(cache.get('long', 21)).toBe(2);
+    expect(cache.get('new', 21)).toBe(3);
+  });
+
   it('does not store entries with a TTL of zero', () => {
     const cache = new LruCache<string, number>(3);
     cache.set('a', 1, 0, 0);
