@@ -70,7 +70,7 @@ export class ClientBindingResolver {
   }
 
   private bindingOf(outcome: LookupOutcome<ClientBindingRecord>): UsageBinding {
-    if (!outcome.found) return this.options.defaultBinding;
-    return { plan: outcome.value.plan, usageIdentifierKey: outcome.value.usageIdentifierKey };
+    // The record carries the binding's two fields itself: no object per request.
+    return outcome.found ? outcome.value : this.options.defaultBinding;
   }
 }

@@ -223,19 +223,24 @@ export class JwtAuthenticator {
     return identity;
   }
 
-  private readonly internedScopes = new Map<string, readonly string[]>();
+  private readonly internedScopes = new Map<IssuerConfig, Map<string, readonly string[]>>();
 
   /** The token's scopes; the same claim value yields the same frozen array (routes are decided once per array). */
   private readScopes(payload: JwtPayload, config: IssuerConfig): readonly string[] {
     const value = (payload as Record<string, unknown>)[config.scopeClaim];
     if (value === undefined) return NO_SCOPES;
     if (typeof value !== 'string') return parseScopes(value, config.scopeClaim, config.scopePrefix);
-    const key = `${config.issuer} ${value}`;
-    let scopes = this.internedScopes.get(key);
+    // Per issuer (each has its own prefix), keyed by the claim text itself: no key string to build and hash.
+    let interned = this.internedScopes.get(config);
+    if (interned === undefined) {
+      interned = new Map();
+      this.internedScopes.set(config, interned);
+    }
+    let scopes = interned.get(value);
     if (scopes === undefined) {
       scopes = parseScopes(value, config.scopeClaim, config.scopePrefix);
-      if (this.internedScopes.size >= MAX_INTERNED_SCOPE_CLAIMS) this.internedScopes.clear();
-      this.internedScopes.set(key, scopes);
+      if (interned.size >= MAX_INTERNED_SCOPE_CLAIMS) interned.clear();
+      interned.set(value, scopes);
     }
     return scopes;
   }

@@ -23,13 +23,19 @@ export interface MethodArn {
 
 const METHOD_ARN = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+\/[^/]+)\/([A-Z]+|\*)\/(.*)$/;
 
+/** The last ARN parsed: a container serves few routes, and the same one many times in a row. */
+let lastMethodArn: { readonly text: string; readonly parsed: MethodArn } | undefined;
+
 /** Splits the event's `methodArn`. A malformed ARN is the gateway's fault, never the caller's: 500. */
 export function parseMethodArn(methodArn: unknown): MethodArn {
+  if (lastMethodArn !== undefined && lastMethodArn.text === methodArn) return lastMethodArn.parsed;
   const match = typeof methodArn === 'string' ? METHOD_ARN.exec(methodArn) : null;
   if (!match) {
     throw new DependencyFaultError('internal_error', 'The event carries no valid methodArn');
   }
-  return { stageArn: match[1]!, method: match[2]!, path: match[3]! };
+  const parsed: MethodArn = Object.freeze({ stageArn: match[1]!, method: match[2]!, path: match[3]! });
+  lastMethodArn = { text: methodArn as string, parsed };
+  return parsed;
 }
 
 /** One piece of a route's concrete request ARN: a literal character, one path segment, or a greedy rest. */
