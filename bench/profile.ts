@@ -61,7 +61,7 @@ function intArg(name: string, fallback: number): number {
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const {
-    hashApiKey, isWellFormedApiKey, authorize, preflightCompactJws, loadConfig, createAuthorizerHandler, extractCredential, DecisionLog,
+    hashApiKey, isWellFormedApiKey, authorize, assertCompactJwsShape, decomposeCompactJws, loadConfig, createAuthorizerHandler, extractCredential, DecisionLog,
     DynamoDbKeyStore, apiKeyRecordProblem, LruCache, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
     decomposeUnverifiedJwt, validateJwtFields,
   } = loadCore();
@@ -124,8 +124,7 @@ async function main(): Promise<void> {
     checkClaims(config: unknown, payload: unknown): { scopes: readonly string[] };
   };
   const verifier = jwtInternals.issuers.get(issuer)!.verifier as {
-    verifySync(token: string): Record<string, unknown>;
-    getVerifyParameters(token: string): { decomposedJwt: DecomposedJwt; jwksUri: string; verifyProperties: Record<string, unknown> };
+    verifyDecomposedJwtSync(decomposed: DecomposedJwt, jwksUri: string, properties: Record<string, unknown>): unknown;
     getIssuerConfig(issuer?: string): Record<string, unknown>;
     publicKeyCache: { transformJwkToKeyObjectSync(jwk: unknown, alg?: string, issuer?: string): KeyObject };
   };
@@ -148,7 +147,6 @@ async function main(): Promise<void> {
   const infoLog = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis' });
   const infoLogNoWrite = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
   const base = { method: 'GET', route: 'GET /items' };
-  const noProps = undefined as Record<string, unknown> | undefined;
   const entry: DecisionEntry = { method: 'GET', route: 'GET /items', decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'client-7f3a9c', cacheHit: false, latencyMs: 0.042 };
   const apiKeyAuth = handlers.repeat.deps.apiKeys!;
   const apiKeyLookup = (apiKeyAuth as unknown as { lookup: { get(key: string): Promise<unknown> } }).lookup;
@@ -161,23 +159,23 @@ async function main(): Promise<void> {
   const stages: Stage[] = [
     // --- JWT RS256 first sighting
     { path: 'jwt-first', name: 'handler (SILENT log)', depth: 0, fresh: true, async: true, run: (i) => handlers.total.handler(events[i]!) },
-    { path: 'jwt-first', name: 'authorize()', depth: 1, fresh: true, async: true, run: (i) => authorize(requests[i]!, handlers.authorize.deps) },
-    { path: 'jwt-first', name: 'JwtAuthenticator.authenticate()', depth: 2, fresh: true, async: true, run: (i) => jwt.authenticate(tokens[i]!) },
-    { path: 'jwt-first', name: 'verified-token LRU get (miss)', depth: 3, run: (i) => lru.get(tokens[i]!, Date.now()) },
-    { path: 'jwt-first', name: 'preflightCompactJws', depth: 3, run: (i) => preflightCompactJws(tokens[i]!) },
-    { path: 'jwt-first', name: 'decomposeUnverifiedJwt (ours)', depth: 3, run: (i) => decomposeUnverifiedJwt(tokens[i]!) },
-    { path: 'jwt-first', name: 'verifier.verifySync(token)', depth: 3, run: (i) => verifier.verifySync(tokens[i]!) },
-    { path: 'jwt-first', name: 'getVerifyParameters (2nd decomposition + config spread)', depth: 4, run: (i) => verifier.getVerifyParameters(tokens[i]!) },
+    { path: 'jwt-first', name: 'authorize() (synchronous: keys at hand)', depth: 1, fresh: true, async: true, run: (i) => authorize(requests[i]!, handlers.authorize.deps) },
+    { path: 'jwt-first', name: 'extractCredential (real event headers)', depth: 2, run: (i) => extractCredential(events[i]!.headers, events[i]!.multiValueHeaders) },
+    { path: 'jwt-first', name: 'verified-token LRU get (miss)', depth: 2, run: (i) => lru.get(tokens[i]!, Date.now()) },
+    { path: 'jwt-first', name: 'JwtAuthenticator.verify()', depth: 2, fresh: true, run: (i) => jwt.verify(tokens[i]!) },
+    { path: 'jwt-first', name: 'decomposeCompactJws (ours, no reviver)', depth: 3, run: (i) => decomposeCompactJws(tokens[i]!) },
+    { path: 'jwt-first', name: 'assertCompactJwsShape (charset, canonical)', depth: 4, run: (i) => assertCompactJwsShape(tokens[i]!) },
+    { path: 'jwt-first', name: 'aws-jwt-verify decomposeUnverifiedJwt', depth: 4, note: 'what ours replaces', run: (i) => decomposeUnverifiedJwt(tokens[i]!) },
+    { path: 'jwt-first', name: 'aws-jwt-verify verifyDecomposedJwtSync', depth: 3, run: (i) => verifier.verifyDecomposedJwtSync(decomposedPool[i]!, issuerConfig.jwksUri, verifyProps) },
     { path: 'jwt-first', name: 'jwksCache.getCachedJwk (HardenedJwksCache)', depth: 4, run: (i) => jwksCache.getCachedJwk(issuerConfig.jwksUri, decomposedPool[i]!) },
     { path: 'jwt-first', name: 'KeyObjectCache lookup (+ bind)', depth: 4, run: () => verifier.publicKeyCache.transformJwkToKeyObjectSync.bind(verifier.publicKeyCache)(jwk, 'RS256', issuer) },
     { path: 'jwt-first', name: 'createVerify().update().verify(b64) (library signature step)', depth: 4, run: (i) => createVerify('RSA-SHA256').update(`${sigInputs[i]}`).verify({ key: keyObject, dsaEncoding: 'ieee-p1363' }, sigB64[i]!, 'base64') },
     { path: 'jwt-first', name: 'validateJwtFields', depth: 4, run: (i) => validateJwtFields(payloads[i]!, verifyProps as never) },
-    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerConfig, payloads[i]) },
-    { path: 'jwt-first', name: 'verified-token LRU set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     { path: 'jwt-first', name: 'crypto.verify one-shot, decoding included', depth: 4, note: 'what a one-shot step costs', run: (i) => cryptoVerify('sha256', Buffer.from(sigInputs[i]!), rsaVerifyKey, Buffer.from(sigB64[i]!, 'base64url')) },
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
+    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerConfig, payloads[i]) },
+    { path: 'jwt-first', name: 'verified-token LRU set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     // --- after authentication (any path)
-    { path: 'authorize-rest', name: 'extractCredential (real event headers)', depth: 1, run: (i) => extractCredential(events[i]!.headers, events[i]!.multiValueHeaders) },
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
     { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
@@ -192,7 +190,6 @@ async function main(): Promise<void> {
     // --- the V8 slow path (Node 20): an object literal starting with a spread and going on
     { path: 'spread', name: 'handler log entry {...base, 7 more} (per decision)', depth: 1, run: (i) => ({ ...base, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },
     { path: 'spread', name: 'same entry as a plain literal', depth: 1, run: (i) => ({ method: base.method, route: base.route, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },
-    { path: 'spread', name: 'aws-jwt-verify {...issuerConfig, ...props} (per verifySync)', depth: 1, run: () => ({ ...verifyProps, ...noProps }) },
     // --- repeated token
     { path: 'jwt-repeat', name: 'handler (SILENT log)', depth: 0, async: true, run: () => handlers.repeat.handler(repeatedEvent) },
     { path: 'jwt-repeat', name: 'authenticate() (LRU hit)', depth: 1, async: true, run: () => jwt.authenticate(repeatedToken) },

@@ -63,12 +63,46 @@ function decodeBasic(encoded: string): { keyId: string; key: string } {
   return { keyId, key };
 }
 
+/**
+ * The one Authorization value, as {@link authorizationValues} would list it, without building its lists (this runs on
+ * every request): throws when there is none or more than one.
+ */
+function soleAuthorizationValue(headers: HeaderMap, multiValueHeaders: MultiValueHeaderMap): string {
+  let multiCount = 0;
+  let multiValue: string | undefined;
+  if (multiValueHeaders) {
+    for (const name in multiValueHeaders) {
+      if (name.length !== AUTHORIZATION.length || name.toLowerCase() !== AUTHORIZATION) continue;
+      const values = multiValueHeaders[name];
+      if (!Array.isArray(values)) continue;
+      multiCount += values.length;
+      if (multiValue === undefined && values.length > 0) multiValue = values[0] as string;
+    }
+  }
+  if (multiCount > 1) return reject('ambiguous_credential', 'More than one Authorization header');
+  let singleCount = 0;
+  let singleValue: string | undefined;
+  if (headers) {
+    for (const name in headers) {
+      if (name.length !== AUTHORIZATION.length || name.toLowerCase() !== AUTHORIZATION) continue;
+      const value = headers[name];
+      if (typeof value !== 'string') continue;
+      // With a multi value, a single value is the same header seen twice, unless it differs: then it is a second one.
+      if (multiCount === 1 ? value !== multiValue : ++singleCount > 1) {
+        return reject('ambiguous_credential', 'More than one Authorization header');
+      }
+      singleValue = value;
+    }
+  }
+  const value = multiCount === 1 ? multiValue : singleValue;
+  if (value === undefined) return reject('missing_credential', 'No Authorization header');
+  return value;
+}
+
 /** Parses the request's credential, or throws {@link CredentialRejectedError}. */
 export function extractCredential(headers: HeaderMap, multiValueHeaders: MultiValueHeaderMap): Credential {
-  const values = authorizationValues(headers, multiValueHeaders);
-  if (values.length === 0) reject('missing_credential', 'No Authorization header');
-  if (values.length > 1) reject('ambiguous_credential', 'More than one Authorization header');
-  const value = values[0]!;
+  const value: unknown = soleAuthorizationValue(headers, multiValueHeaders);
+  if (typeof value !== 'string') return reject('malformed_header', 'Authorization header is not text');
   if (value.length === 0 || value.length > MAX_AUTHORIZATION_LENGTH) {
     reject('malformed_header', 'Authorization header is empty or too long');
   }

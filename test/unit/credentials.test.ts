@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { extractCredential, MAX_AUTHORIZATION_LENGTH } from '../../lambda/credentials';
+import { authorizationValues, extractCredential, MAX_AUTHORIZATION_LENGTH } from '../../lambda/credentials';
 import { CredentialRejectedError } from '../../lambda/errors';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -89,5 +90,28 @@ describe('extractCredential', () => {
     ])('refuses malformed Basic credentials (%s)', (_name, value) => {
       expect(rejection(() => extractCredential({ Authorization: value }, undefined))).toBe('malformed_header');
     });
+  });
+
+  it('finds the one Authorization value exactly as the full list of values says, for any header maps', () => {
+    const name = fc.constantFrom('Authorization', 'authorization', 'AUTHORIZATION', 'authorizatioN', 'Host', 'X-Authorization');
+    const value = fc.constantFrom('Bearer a.b.c', 'Bearer x.y.z', 'ApiKey ptc_live_k', '');
+    const single = fc.option(fc.dictionary(name, value, { maxKeys: 4 }), { nil: undefined });
+    const multi = fc.option(fc.dictionary(name, fc.array(value, { maxLength: 3 }), { maxKeys: 4 }), { nil: undefined });
+    fc.assert(
+      fc.property(single, multi, (headers, multiValueHeaders) => {
+        const values = authorizationValues(headers, multiValueHeaders);
+        const expected = values.length === 0 ? 'missing_credential' : values.length > 1 ? 'ambiguous_credential' : values[0];
+        let actual: string;
+        try {
+          const credential = extractCredential(headers, multiValueHeaders);
+          actual = credential.kind === 'jwt' ? `Bearer ${credential.token}` : `ApiKey ${credential.key}`;
+        } catch (error) {
+          if (!(error instanceof CredentialRejectedError)) throw error;
+          actual = error.code === 'malformed_header' && values.length === 1 ? values[0]! : error.code;
+        }
+        expect(actual).toBe(expected);
+      }),
+      { numRuns: 2000, seed: 20261129 },
+    );
   });
 });
