@@ -58,7 +58,7 @@ interface VerifiedCaller {
   readonly keyId?: string;
   readonly cacheHit: boolean;
   /** Built only when a decision is made (not when the memo answers). */
-  readonly context: () => AuthorizerContext;
+  readonly context: (scopes: ScopeDecision) => AuthorizerContext;
 }
 
 /** Few distinct (stage, allowed routes) pairs exist; the memo is simply emptied if it ever grows past this. */
@@ -82,7 +82,12 @@ interface ScopeDecision {
   readonly memoSuffix: string;
   readonly scopes: string;
   readonly scopesTruncated: boolean;
+  /** This list's policies by stage ARN (the parsed ARN's string is reused, so no key is built per request). */
+  readonly policyByStage: Map<string, MemoisedPolicy>;
 }
+
+/** Stages one scope list is remembered for; a deployment has a few. */
+const MAX_STAGES_PER_SCOPE_LIST = 16;
 
 const scopeDecisions = new WeakMap<CompiledManifest, WeakMap<readonly string[], ScopeDecision>>();
 
@@ -103,6 +108,7 @@ function decideScopes(manifest: CompiledManifest, scopes: readonly string[]): Sc
       memoSuffix: routes.allowed.join(','),
       scopes: truncated ? joined.slice(0, Math.max(joined.lastIndexOf(' ', MAX_SCOPES_CONTEXT_LENGTH), 0)) : joined,
       scopesTruncated: truncated,
+      policyByStage: new Map(),
     };
     byScopes.set(scopes, decision);
   }
@@ -154,8 +160,7 @@ function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies):
     usageIdentifierKey: record.usageIdentifierKey,
     keyId: record.keyId,
     cacheHit,
-    context: () => {
-      const scopes = decideScopes(deps.manifest, record.scopes);
+    context: (scopes) => {
       const context: AuthorizerContext = { authMethod: 'apiKey', keyId: record.keyId, owner: record.owner, scopes: scopes.scopes };
       if (scopes.scopesTruncated) context.scopesTruncated = true;
       if (record.plan !== undefined) context.plan = record.plan;
@@ -177,8 +182,7 @@ function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDep
     usageIdentifierKey: resolved.usageIdentifierKey,
     keyId: undefined,
     cacheHit,
-    context: () => {
-      const scopes = decideScopes(deps.manifest, identity.scopes);
+    context: (scopes) => {
       // Flat values only; absent ones are left out (API Gateway refuses null context values).
       const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
       if (scopes.scopesTruncated) context.scopesTruncated = true;
@@ -217,14 +221,21 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
   }
 
   const arn = parseMethodArn(request.methodArn);
-  const { routes, allowed: allowedRoutes, memoSuffix } = decideScopes(deps.manifest, caller.scopeList);
-  const memoKey = `${arn.stageArn}|${memoSuffix}`;
-  let policy = deps.policyMemo.get(memoKey);
+  const scopes = decideScopes(deps.manifest, caller.scopeList);
+  const allowedRoutes = scopes.allowed;
+  let policy = scopes.policyByStage.get(arn.stageArn);
   if (policy === undefined) {
-    const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, routes));
-    policy = { statements, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
-    if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
-    deps.policyMemo.set(memoKey, policy);
+    // Shared by every scope list that allows the same routes.
+    const memoKey = `${arn.stageArn}|${scopes.memoSuffix}`;
+    policy = deps.policyMemo.get(memoKey);
+    if (policy === undefined) {
+      const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, scopes.routes));
+      policy = { statements, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
+      if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
+      deps.policyMemo.set(memoKey, policy);
+    }
+    if (scopes.policyByStage.size >= MAX_STAGES_PER_SCOPE_LIST) scopes.policyByStage.clear();
+    scopes.policyByStage.set(arn.stageArn, policy);
   }
 
   const requested = deps.manifest.find(request.httpMethod, request.resource);
@@ -234,7 +245,7 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
   const result: APIGatewayAuthorizerResult = {
     principalId: caller.principalId,
     policyDocument: allowed ? policy.allowDocument : deepFreeze(policyDocument(policy.statements, request.methodArn)),
-    context: Object.freeze(caller.context()),
+    context: Object.freeze(caller.context(scopes)),
   };
   if (caller.usageIdentifierKey !== undefined) result.usageIdentifierKey = caller.usageIdentifierKey;
   // Shared by every request the memo answers (and the policy by every caller with these scopes): all frozen, so no
@@ -249,7 +260,8 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
     cacheHit: caller.cacheHit,
     result,
   };
-  deps.decisionMemo.set(caller.source, {
+  // Remembered from the second sighting on: a credential seen once (most first-seen tokens) costs no memo entry.
+  if (caller.cacheHit) deps.decisionMemo.set(caller.source, {
     methodArn: request.methodArn,
     httpMethod: request.httpMethod,
     resource: request.resource,
