@@ -147,7 +147,7 @@ function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies):
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
     const remembered = deps.jwt.cached(credential.token);
     if (remembered !== undefined) return jwtCaller(remembered, true, deps);
-    return then(deps.jwt.verify(credential.token), (identity) => jwtCaller(identity, false, deps));
+    return then(deps.jwt.verify(credential.token, credential.base64urlText), (identity) => jwtCaller(identity, false, deps));
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
   const cached = deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId);

@@ -5,7 +5,12 @@
 import { CredentialRejectedError } from './errors';
 
 export type Credential =
-  | { readonly kind: 'jwt'; readonly token: string }
+  | {
+      readonly kind: 'jwt';
+      readonly token: string;
+      /** Set when extraction already proved the token is base64url text and dots only (the JWT layer skips that scan). */
+      readonly base64urlText?: true;
+    }
   | { readonly kind: 'apiKey'; readonly key: string; readonly claimedKeyId?: string };
 
 export type HeaderMap = Readonly<Record<string, string | undefined>> | null | undefined;
@@ -15,6 +20,9 @@ export type MultiValueHeaderMap = Readonly<Record<string, readonly string[] | un
 export const MAX_AUTHORIZATION_LENGTH = 8192;
 
 const PRINTABLE_ASCII = /^[\x20-\x7E]+$/;
+/** The common request, proven well-formed in one scan of the value: `Bearer`, one space, base64url text and dots. */
+const BEARER_BASE64URL_TEXT = /^Bearer [A-Za-z0-9_.-]+$/;
+const BEARER_PREFIX_LENGTH = 'Bearer '.length;
 const SCHEME = /^[A-Za-z][A-Za-z0-9-]*$/;
 const AUTHORIZATION = 'authorization';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -105,6 +113,9 @@ export function extractCredential(headers: HeaderMap, multiValueHeaders: MultiVa
   if (typeof value !== 'string') return reject('malformed_header', 'Authorization header is not text');
   if (value.length === 0 || value.length > MAX_AUTHORIZATION_LENGTH) {
     reject('malformed_header', 'Authorization header is empty or too long');
+  }
+  if (BEARER_BASE64URL_TEXT.test(value)) {
+    return { kind: 'jwt', token: value.slice(BEARER_PREFIX_LENGTH), base64urlText: true };
   }
   if (!PRINTABLE_ASCII.test(value)) {
     reject('malformed_header', 'Authorization header contains control or non-ASCII characters');

@@ -178,10 +178,11 @@ export class JwtAuthenticator {
   /**
    * Verifies a token not found by {@link cached}: synchronously when the issuer's keys are at hand (the common case:
    * no promise, no microtask), as a promise when they must be fetched first. Throws (or rejects with)
-   * CredentialRejectedError (401) / DependencyFaultError (500).
+   * CredentialRejectedError (401) / DependencyFaultError (500). `base64urlText`: the caller already proved the
+   * token consists of base64url characters and dots (see extractCredential), so that scan is not repeated.
    */
-  verify(token: string): JwtIdentity | Promise<JwtIdentity> {
-    const decomposed = decomposeCompactJws(token);
+  verify(token: string, base64urlText = false): JwtIdentity | Promise<JwtIdentity> {
+    const decomposed = decomposeCompactJws(token, base64urlText);
     const { payload } = decomposed;
     const entry = typeof payload.iss === 'string' ? this.issuers.get(payload.iss) : undefined;
     if (!entry) return reject('unknown_issuer', 'Token issuer is not configured');

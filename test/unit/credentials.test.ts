@@ -21,6 +21,15 @@ describe('extractCredential', () => {
       expect(extractCredential({ Authorization: 'bEaReR abc.def.ghi' }, undefined)).toEqual({ kind: 'jwt', token: 'abc.def.ghi' });
     });
 
+    it('marks a plain Bearer token as proven base64url text, and no other', () => {
+      expect(extractCredential({ Authorization: 'Bearer eyJh.eyJz.c2ln' }, undefined)).toEqual({ kind: 'jwt', token: 'eyJh.eyJz.c2ln', base64urlText: true });
+      // Outside the base64url alphabet, or spelled unusually: the JWT layer must still check every character.
+      for (const value of ['Bearer a+b.c/d.e=', 'bearer abc.def.ghi', 'Bearer  abc.def.ghi', ' Bearer abc.def.ghi ', 'Bearer a~b.c.d']) {
+        const credential = extractCredential({ Authorization: value }, undefined);
+        expect(credential.kind === 'jwt' && credential.base64urlText).toBeFalsy();
+      }
+    });
+
     it('reads an ApiKey credential', () => {
       expect(extractCredential({ authorization: 'APIKEY ptc_live_x' }, undefined)).toEqual({ kind: 'apiKey', key: 'ptc_live_x' });
     });
@@ -34,7 +43,7 @@ describe('extractCredential', () => {
     });
 
     it('accepts the same value present in both header maps', () => {
-      expect(extractCredential({ Authorization: 'Bearer t' }, { Authorization: ['Bearer t'] })).toEqual({ kind: 'jwt', token: 't' });
+      expect(extractCredential({ Authorization: 'Bearer t' }, { Authorization: ['Bearer t'] })).toMatchObject({ kind: 'jwt', token: 't' });
     });
   });
 
