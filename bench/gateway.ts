@@ -2,11 +2,11 @@
  * The gateway section: requests/s through the local gateway (`npm start`, cli/local/start.ts) of `GET /whoami`
  * with a JWT and the gateway's authorizer cache off (AUTHORIZER_CACHE_TTL=0, so every request invokes the
  * authorizer), against the public `GET /health`, measured with autocannon from this process (the gateway runs in
- * its own). Rounds alternate the two routes; the ratio is per round, then the median. Loopback only.
+ * its own; its output goes to a file). Rounds alternate the two routes; the ratio is per round, then the median. Loopback only.
  * Skipped, with a note, when cli/local/start.ts is absent or the local mode does not start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -83,25 +83,23 @@ function fetchToken(issuerPort: number): Promise<string> {
   });
 }
 
-function waitForReady(child: ChildProcess, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`local mode not ready after ${timeoutMs} ms: ${output.slice(-500)}`)), timeoutMs);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      if (output.length < 20_000) output += chunk;
-      if (output.includes('Gateway ready at')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => (output += chunk));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`local mode exited with ${code}: ${output.slice(-800)}`));
-    });
-  });
+/**
+ * Waits until the local mode answers GET /health. Its output goes to a file, not to this process: the load
+ * generator runs here, and reading the gateway's log lines (two per authorized request) was load on the client side.
+ */
+async function waitForReady(child: ChildProcess, base: string, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-800) : '');
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`local mode exited with ${child.exitCode}: ${log()}`);
+    if (Date.now() > deadline) throw new Error(`local mode not ready after ${timeoutMs} ms: ${log()}`);
+    const ok = await fetch(`${base}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export async function runGateway(options: { seconds: number; rounds: number; connections?: number }): Promise<GatewayResult> {
@@ -112,9 +110,11 @@ export async function runGateway(options: { seconds: number; rounds: number; con
   const [port, issuerPort, dynamoPort] = [await freePort(), await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-local-'));
   progress(`gateway: starting the local mode on 127.0.0.1:${port}`);
+  const logFile = join(dataDir, 'local-mode.log');
+  const logFd = openSync(logFile, 'w');
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', 'local', 'start.ts'), '--memory'], {
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, logFd],
     env: {
       ...process.env,
       PORT: String(port),
@@ -127,7 +127,7 @@ export async function runGateway(options: { seconds: number; rounds: number; con
   });
   try {
     try {
-      await waitForReady(child, 60_000);
+      await waitForReady(child, `http://127.0.0.1:${port}`, logFile, 60_000);
     } catch (error) {
       const message = (error as Error).message;
       const cause = /Cannot find module '[^']*'|\w*Error: [^\n]*/.exec(message)?.[0] ?? message.slice(0, 300);
@@ -171,6 +171,7 @@ export async function runGateway(options: { seconds: number; rounds: number; con
     child.kill('SIGINT');
     await new Promise((resolve) => setTimeout(resolve, 500));
     if (child.exitCode === null) child.kill('SIGKILL');
+    closeSync(logFd);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

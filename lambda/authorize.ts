@@ -5,10 +5,11 @@
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { ApiKeyAuthenticator } from './api-key-authenticator';
-import type { ClientBindingResolver } from './client-bindings';
+import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import { CredentialRejectedError } from './errors';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
+import type { ApiKeyRecord } from './key-table';
 import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import type { PolicyDocument, Statement } from 'aws-lambda';
@@ -47,18 +48,34 @@ export interface AuthorizationDecision {
 /** Longest `scopes` context value; longer lists are cut at a scope boundary and flagged. */
 export const MAX_SCOPES_CONTEXT_LENGTH = 2048;
 
-interface VerifiedCaller {
-  /** The cached identity or key record behind the credential (the decision memo's key). */
-  readonly source: object;
-  readonly authMethod: 'jwt' | 'apiKey';
-  readonly principalId: string;
-  readonly scopeList: readonly string[];
-  readonly plan?: string;
-  readonly usageIdentifierKey?: string;
-  readonly keyId?: string;
-  readonly cacheHit: boolean;
-  /** Built only when a decision is made (not when the memo answers). */
-  readonly context: (scopes: ScopeDecision) => AuthorizerContext;
+/**
+ * A verified credential: a token identity (with the usage binding of its client) or an API key record. Plain data,
+ * no closures: nothing is allocated per request beyond this object.
+ */
+type VerifiedCaller =
+  | { readonly kind: 'jwt'; readonly identity: JwtIdentity; readonly binding: UsageBinding; readonly cacheHit: boolean }
+  | { readonly kind: 'apiKey'; readonly record: ApiKeyRecord; readonly cacheHit: boolean };
+
+const sourceOf = (caller: VerifiedCaller): object => (caller.kind === 'jwt' ? caller.identity : caller.record);
+const planOf = (caller: VerifiedCaller) => (caller.kind === 'jwt' ? caller.binding.plan : caller.record.plan);
+const usageKeyOf = (caller: VerifiedCaller) => (caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey);
+
+/** The context the backend receives: flat values only, absent ones left out (API Gateway refuses null values). */
+function contextOf(caller: VerifiedCaller, scopes: ScopeDecision): AuthorizerContext {
+  if (caller.kind === 'apiKey') {
+    const { record } = caller;
+    const context: AuthorizerContext = { authMethod: 'apiKey', keyId: record.keyId, owner: record.owner, scopes: scopes.scopes };
+    if (scopes.scopesTruncated) context.scopesTruncated = true;
+    if (record.plan !== undefined) context.plan = record.plan;
+    return context;
+  }
+  const { identity, binding } = caller;
+  const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
+  if (scopes.scopesTruncated) context.scopesTruncated = true;
+  if (identity.subject !== undefined) context.sub = identity.subject;
+  if (identity.clientId !== undefined) context.clientId = identity.clientId;
+  if (binding.plan !== undefined) context.plan = binding.plan;
+  return context;
 }
 
 /** Few distinct (stage, allowed routes) pairs exist; the memo is simply emptied if it ever grows past this. */
@@ -138,60 +155,29 @@ export function createDecisionMemo(): DecisionMemo {
 /** A value now, or later: the common (cached, keys at hand) path stays synchronous, with no promise per layer. */
 type Eventually<T> = T | Promise<T>;
 
-const then = <T, R>(value: Eventually<T>, next: (value: T) => R | Promise<R>): Eventually<R> =>
-  value instanceof Promise ? value.then(next) : next(value);
-
 function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies): Eventually<VerifiedCaller> {
   const credential = extractCredential(request.headers, request.multiValueHeaders);
   if (credential.kind === 'jwt') {
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
     const remembered = deps.jwt.cached(credential.token);
     if (remembered !== undefined) return jwtCaller(remembered, true, deps);
-    return then(deps.jwt.verify(credential.token, credential.base64urlText), (identity) => jwtCaller(identity, false, deps));
+    const verified = deps.jwt.verify(credential.token, credential.base64urlText);
+    return verified instanceof Promise ? verified.then((identity) => jwtCaller(identity, false, deps)) : jwtCaller(verified, false, deps);
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
   const cached = deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId);
-  return then(cached ?? deps.apiKeys.authenticate(credential.key, credential.claimedKeyId), ({ record, cacheHit }) => ({
-    source: record,
-    authMethod: 'apiKey' as const,
-    principalId: record.keyId,
-    scopeList: record.scopes,
-    plan: record.plan,
-    usageIdentifierKey: record.usageIdentifierKey,
-    keyId: record.keyId,
-    cacheHit,
-    context: (scopes) => {
-      const context: AuthorizerContext = { authMethod: 'apiKey', keyId: record.keyId, owner: record.owner, scopes: scopes.scopes };
-      if (scopes.scopesTruncated) context.scopesTruncated = true;
-      if (record.plan !== undefined) context.plan = record.plan;
-      return context;
-    },
-  }));
+  if (cached !== undefined) return { kind: 'apiKey', record: cached.record, cacheHit: cached.cacheHit };
+  return deps.apiKeys
+    .authenticate(credential.key, credential.claimedKeyId)
+    .then(({ record, cacheHit }): VerifiedCaller => ({ kind: 'apiKey', record, cacheHit }));
 }
 
 function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDependencies): Eventually<VerifiedCaller> {
-  const binding =
-    deps.clientBindings.resolveCached(identity.issuer, identity.clientId) ??
-    deps.clientBindings.resolve(identity.issuer, identity.clientId);
-  return then(binding, (resolved) => ({
-    source: identity,
-    authMethod: 'jwt' as const,
-    principalId: identity.principal,
-    scopeList: identity.scopes,
-    plan: resolved.plan,
-    usageIdentifierKey: resolved.usageIdentifierKey,
-    keyId: undefined,
-    cacheHit,
-    context: (scopes) => {
-      // Flat values only; absent ones are left out (API Gateway refuses null context values).
-      const context: AuthorizerContext = { authMethod: 'jwt', issuer: identity.issuer, scopes: scopes.scopes };
-      if (scopes.scopesTruncated) context.scopesTruncated = true;
-      if (identity.subject !== undefined) context.sub = identity.subject;
-      if (identity.clientId !== undefined) context.clientId = identity.clientId;
-      if (resolved.plan !== undefined) context.plan = resolved.plan;
-      return context;
-    },
-  }));
+  const binding = deps.clientBindings.resolveCached(identity.issuer, identity.clientId);
+  if (binding !== undefined) return { kind: 'jwt', identity, binding, cacheHit };
+  return deps.clientBindings
+    .resolve(identity.issuer, identity.clientId)
+    .then((resolved): VerifiedCaller => ({ kind: 'jwt', identity, binding: resolved, cacheHit }));
 }
 
 /**
@@ -200,29 +186,31 @@ function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDep
  * CredentialRejectedError (401) or DependencyFaultError (500).
  */
 export function authorize(request: AuthorizerRequest, deps: AuthorizerDependencies): Eventually<AuthorizationDecision> {
-  return then(verifyCaller(request, deps), (caller) => decide(request, deps, caller));
+  const caller = verifyCaller(request, deps);
+  return caller instanceof Promise ? caller.then((verified) => decide(request, deps, verified)) : decide(request, deps, caller);
 }
 
 function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
-
+  const source = sourceOf(caller);
+  const plan = planOf(caller);
+  const usageIdentifierKey = usageKeyOf(caller);
   // The same credential (already re-checked above: expiry, revocation by cache TTL) on the same route and stage
   // with the same usage binding gets the same answer: reuse it instead of rebuilding policy and context.
-  const memo = deps.decisionMemo.get(caller.source);
+  const memo = deps.decisionMemo.get(source);
   if (
     memo !== undefined &&
     memo.methodArn === request.methodArn &&
     memo.resource === request.resource &&
     memo.httpMethod === request.httpMethod &&
-    memo.plan === caller.plan &&
-    memo.usageIdentifierKey === caller.usageIdentifierKey
+    memo.plan === plan &&
+    memo.usageIdentifierKey === usageIdentifierKey
   ) {
     const d = memo.decision;
     return { effect: d.effect, reason: d.reason, authMethod: d.authMethod, principalId: d.principalId, keyId: d.keyId, cacheHit: caller.cacheHit, result: d.result };
   }
 
   const arn = parseMethodArn(request.methodArn);
-  const scopes = decideScopes(deps.manifest, caller.scopeList);
-  const allowedRoutes = scopes.allowed;
+  const scopes = decideScopes(deps.manifest, caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
   let policy = scopes.policyByStage.get(arn.stageArn);
   if (policy === undefined) {
     // Shared by every scope list that allows the same routes.
@@ -239,36 +227,32 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
   }
 
   const requested = deps.manifest.find(request.httpMethod, request.resource);
-  const allowed = requested !== undefined && allowedRoutes.has(deps.manifest.routes.indexOf(requested));
+  const allowed = requested !== undefined && scopes.allowed.has(deps.manifest.routes.indexOf(requested));
   const reason = allowed ? 'authorized' : requested === undefined ? 'route_not_in_manifest' : 'insufficient_scope';
+  const principalId = caller.kind === 'jwt' ? caller.identity.principal : caller.record.keyId;
 
   const result: APIGatewayAuthorizerResult = {
-    principalId: caller.principalId,
+    principalId,
     policyDocument: allowed ? policy.allowDocument : deepFreeze(policyDocument(policy.statements, request.methodArn)),
-    context: Object.freeze(caller.context(scopes)),
+    context: Object.freeze(contextOf(caller, scopes)),
   };
-  if (caller.usageIdentifierKey !== undefined) result.usageIdentifierKey = caller.usageIdentifierKey;
+  if (usageIdentifierKey !== undefined) result.usageIdentifierKey = usageIdentifierKey;
   // Shared by every request the memo answers (and the policy by every caller with these scopes): all frozen, so no
   // consumer can change an answer for the next request.
   Object.freeze(result);
   const decision: AuthorizationDecision = {
     effect: allowed ? 'Allow' : 'Deny',
     reason,
-    authMethod: caller.authMethod,
-    principalId: caller.principalId,
-    keyId: caller.keyId,
+    authMethod: caller.kind,
+    principalId,
+    keyId: caller.kind === 'apiKey' ? caller.record.keyId : undefined,
     cacheHit: caller.cacheHit,
     result,
   };
   // Remembered from the second sighting on: a credential seen once (most first-seen tokens) costs no memo entry.
-  if (caller.cacheHit) deps.decisionMemo.set(caller.source, {
-    methodArn: request.methodArn,
-    httpMethod: request.httpMethod,
-    resource: request.resource,
-    plan: caller.plan,
-    usageIdentifierKey: caller.usageIdentifierKey,
-    decision,
-  });
+  if (caller.cacheHit) {
+    deps.decisionMemo.set(source, { methodArn: request.methodArn, httpMethod: request.httpMethod, resource: request.resource, plan, usageIdentifierKey, decision });
+  }
   return decision;
 }
 
