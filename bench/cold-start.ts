@@ -95,6 +95,9 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
       note: 'what lazy loading saves',
     },
     { name: 'aws-jwt-verify alone', args: req(awsJwtVerifyAlone.file), env: baseEnv, built: awsJwtVerifyAlone, note: 'reference' },
+    // What no JWT verifier can avoid loading: node:crypto to verify, node:https to fetch the JWKS.
+    { name: 'node:crypto alone', args: ['-e', "require('node:crypto')"], env: baseEnv, note: 'floor: verifying' },
+    { name: 'node:crypto + node:https', args: ['-e', "require('node:crypto'); require('node:https')"], env: baseEnv, note: 'floor: verifying + JWKS fetch' },
   ];
   for (const [name, module] of [
     ['aws-jwt-verify', 'aws-jwt-verify-authorizer'],
