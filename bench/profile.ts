@@ -177,9 +177,9 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'verified-token LRU set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
-    { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
-    { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
-    { path: 'authorize-rest', name: 'policy memo key + Map get', depth: 1, run: () => deps.policyMemo.get(`${arn.stageArn}|${routes.allowed.join(',')}`) },
+    { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, note: 'async form; the handler peeks', run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
+    { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, note: 'once per scope list', run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
+    { path: 'authorize-rest', name: 'policy memo key + Map get', depth: 1, note: 'once per scope list+stage', run: () => deps.policyMemo.get(`${arn.stageArn}|${routes.allowed.join(',')}`) },
     { path: 'authorize-rest', name: 'manifest.find + indexOf + includes', depth: 1, run: () => routes.allowed.includes(deps.manifest.routes.indexOf(deps.manifest.find('GET', '/items')!)) },
     { path: 'authorize-rest', name: 'policyDocument (copy of memoised statements)', depth: 1, run: () => policyDocument(statements, undefined) },
     { path: 'authorize-rest', name: 'buildRouteStatements (memo miss only)', depth: 1, note: 'once per stage+scope set', run: () => buildRouteStatements(arn.stageArn, deps.manifest, routes) },
