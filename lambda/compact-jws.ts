@@ -139,19 +139,3 @@ export function assertAcceptableHeader(header: Readonly<Record<string, unknown>>
     reject('unsupported_algorithm', 'Token algorithm is not accepted');
   }
 }
-
-/** Shape and header checks on a raw token; returns the parsed (not yet trusted) header. */
-export function preflightCompactJws(token: string): Record<string, unknown> {
-  assertCompactJwsShape(token);
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
-  } catch {
-    return reject('malformed_token', 'Token header is not JSON');
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-    return reject('malformed_token', 'Token header is not a JSON object');
-  }
-  assertAcceptableHeader(header as Record<string, unknown>);
-  return header as Record<string, unknown>;
-}

@@ -5,7 +5,7 @@
  */
 export { hashApiKey, isWellFormedApiKey } from '../../lambda/api-key-format';
 export { authorize } from '../../lambda/authorize';
-export { assertCompactJwsShape, decomposeCompactJws, preflightCompactJws } from '../../lambda/compact-jws';
+export { assertCompactJwsShape, decomposeCompactJws } from '../../lambda/compact-jws';
 export { loadConfig } from '../../lambda/config';
 export { createAuthorizerHandler } from '../../lambda/create-handler';
 export { extractCredential } from '../../lambda/credentials';

@@ -16,8 +16,25 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { assertIsSignatureJwk, type JwkWithKid } from 'aws-jwt-verify/jwk';
 import { describe, expect, it } from 'vitest';
-import { ACCEPTED_ALGORITHMS, preflightCompactJws } from '../../lambda/compact-jws';
+import { ACCEPTED_ALGORITHMS, assertAcceptableHeader, assertCompactJwsShape } from '../../lambda/compact-jws';
 import { assertKeyFitsAlgorithm, parseJwksDocument } from '../../lambda/jwks-cache';
+
+/**
+ * The production checks a token passes before its signature is verified, applied to a JWS (whose payload, unlike a
+ * JWT's, need not be JSON): form and canonical encoding, then the header rules. Returns the header.
+ */
+function preflightCompactJws(jws: string): Record<string, unknown> {
+  assertCompactJwsShape(jws);
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(jws.slice(0, jws.indexOf('.')), 'base64url').toString('utf8'));
+  } catch {
+    throw new Error('Token header is not JSON');
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('Token header is not a JSON object');
+  assertAcceptableHeader(header as Record<string, unknown>);
+  return header as Record<string, unknown>;
+}
 
 const FIXTURES = join(__dirname, '../fixtures/wycheproof');
 const load = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
