@@ -2,8 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
-import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table';
+import type { ApiKeyRecord } from '../../lambda/key-table';
+import { newApiKey } from '../../test/support/authorizer-harness';
 import { TEST_CREDENTIALS, TEST_REGION } from '../../test/support/local-dynamodb';
 
 export const KEY_PREFIX = 'ptc_test_';
@@ -30,19 +30,8 @@ export async function startRemoteDynamoDb(): Promise<RemoteDynamoDb> {
     endpoint,
     tableName,
     async storeKey(overrides = {}) {
-      const key = generateApiKey(KEY_PREFIX);
-      const record: ApiKeyRecord = {
-        keyId: generateKeyId(),
-        owner: 'acme',
-        name: 'bench key',
-        scopes: ['items:read'],
-        plan: 'free',
-        status: 'active',
-        createdAt: Math.floor(Date.now() / 1000) - 60,
-        usageIdentifierKey: `usage-${Math.random().toString(36).slice(2)}-0000000000000000`,
-        ...overrides,
-      };
-      await client.send(new PutItemCommand({ TableName: tableName, Item: apiKeyItem(hashApiKey(key), record) as never }));
+      const { key, item } = newApiKey({ name: 'bench key', ...overrides }, KEY_PREFIX);
+      await client.send(new PutItemCommand({ TableName: tableName, Item: item as never }));
       return key;
     },
     stop() {

@@ -177,12 +177,8 @@ export interface StoredKey {
   readonly record: ApiKeyRecord;
 }
 
-/** Writes a key record straight into the table (as the CLI does) and returns the secret. */
-export async function storeApiKey(
-  dynamo: LocalDynamoDb,
-  overrides: Partial<ApiKeyRecord> = {},
-  prefix = 'ptc_test_',
-): Promise<StoredKey> {
+/** A fresh active key as the CLI creates it: its secret, its record, and the item stored for it (hash only). */
+export function newApiKey(overrides: Partial<ApiKeyRecord> = {}, prefix = 'ptc_test_'): StoredKey & { readonly item: ReturnType<typeof apiKeyItem> } {
   const key = generateApiKey(prefix);
   const record: ApiKeyRecord = {
     keyId: generateKeyId(),
@@ -195,7 +191,17 @@ export async function storeApiKey(
     usageIdentifierKey: `usage-${Math.random().toString(36).slice(2)}-0000000000000000`,
     ...overrides,
   };
-  await dynamo.putItem(apiKeyItem(hashApiKey(key), record));
+  return { key, record, item: apiKeyItem(hashApiKey(key), record) };
+}
+
+/** Writes a key record straight into the table (as the CLI does) and returns the secret. */
+export async function storeApiKey(
+  dynamo: LocalDynamoDb,
+  overrides: Partial<ApiKeyRecord> = {},
+  prefix = 'ptc_test_',
+): Promise<StoredKey> {
+  const { key, record, item } = newApiKey(overrides, prefix);
+  await dynamo.putItem(item);
   return { key, record };
 }
 
