@@ -1,9 +1,9 @@
 /**
- * The gateway section: requests/s through the local gateway (`npm start`, cli/local/start.ts) of `GET /whoami`
+ * The gateway section: requests/s through the local gateway (`npm start`, local/start.ts) of `GET /whoami`
  * with a JWT and the gateway's authorizer cache off (AUTHORIZER_CACHE_TTL=0, so every request invokes the
  * authorizer), against the public `GET /health`, measured with autocannon from this process (the gateway runs in
  * its own; its output goes to a file). Rounds alternate the two routes; the ratio is per round, then the median. Loopback only.
- * Skipped, with a note, when cli/local/start.ts is absent or the local mode does not start.
+ * Skipped, with a note, when local/start.ts is absent or the local mode does not start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -104,7 +104,7 @@ async function waitForReady(child: ChildProcess, base: string, logFile: string, 
 
 export async function runGateway(options: { seconds: number; rounds: number; connections?: number }): Promise<GatewayResult> {
   if (!existsSync(join(REPO_ROOT, 'cli', 'local', 'start.ts'))) {
-    return { skipped: 'cli/local/start.ts is absent (the local gateway of issue 5 has not landed on this branch)' };
+    return { skipped: 'local/start.ts is absent (the local gateway of issue 5 has not landed on this branch)' };
   }
   const connections = options.connections ?? 10;
   const [port, issuerPort, dynamoPort] = [await freePort(), await freePort(), await freePort()];
@@ -131,7 +131,7 @@ export async function runGateway(options: { seconds: number; rounds: number; con
     } catch (error) {
       const message = (error as Error).message;
       const cause = /Cannot find module '[^']*'|\w*Error: [^\n]*/.exec(message)?.[0] ?? message.slice(0, 300);
-      return { skipped: `the local mode (cli/local/start.ts) did not start: ${cause}` };
+      return { skipped: `the local mode (local/start.ts) did not start: ${cause}` };
     }
     const token = await fetchToken(issuerPort);
     const base = `http://127.0.0.1:${port}`;

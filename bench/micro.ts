@@ -10,7 +10,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { verify as cryptoVerify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { evaluatePolicy } from '../cli/local/iam-policy-evaluator';
+import { evaluatePolicy } from '../local/iam-policy-evaluator';
 import type { AuthorizerHandler } from '../lambda/create-handler';
 import { authorizerEnv, lambdaEvent } from '../test/support/authorizer-harness';
 import { startJwksServer } from '../test/support/jwks-server';
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
   }
   cases.push({ name: 'portcullis RS256 first (prod log+EMF)', group: 'portcullis-prod', kind: 'first', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: (i) => prod.handler(pool.RS256.events[i]!) });
   cases.push({ name: 'portcullis RS256 repeated (prod log+EMF)', group: 'portcullis-prod', kind: 'repeat', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(repeated.RS256.event) });
-  cases.push({ name: 'portcullis API key cache hit', group: 'portcullis', kind: 'apikey-hit', note: 'SHA-256 + LRU + policy', run: () => silent.handler(hitEvent) });
+  cases.push({ name: 'portcullis API key cache hit', group: 'portcullis', kind: 'apikey-hit', note: 'SHA-256 + cache + policy', run: () => silent.handler(hitEvent) });
   cases.push({ name: 'portcullis API key hit (prod log+EMF)', group: 'portcullis-prod', kind: 'apikey-hit', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(hitEvent) });
   cases.push({
     name: 'portcullis API key cache miss',

@@ -17,7 +17,7 @@ import type { AuthorizerConfig } from '../lambda/config';
 import type { AuthorizerHandler } from '../lambda/create-handler';
 import type { DecisionEntry } from '../lambda/decision-log';
 import type { JwtAuthenticator } from '../lambda/jwt-authenticator';
-import type { LruCache } from '../lambda/lru-cache';
+import type { ClockCache } from '../lambda/clock-cache';
 import { authorizerEnv, lambdaEvent } from '../test/support/authorizer-harness';
 import { startJwksServer } from '../test/support/jwks-server';
 import { TEST_CREDENTIALS, TEST_REGION } from '../test/support/local-dynamodb';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const {
     hashApiKey, isWellFormedApiKey, authorize, assertCompactJwsShape, decomposeCompactJws, loadConfig, createAuthorizerHandler, extractCredential, DecisionLog,
-    DynamoDbKeyStore, apiKeyRecordProblem, LruCache, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
+    DynamoDbKeyStore, apiKeyRecordProblem, ClockCache, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
     decomposeUnverifiedJwt, validateJwtFields,
   } = loadCore();
   const quick = process.argv.includes('--quick');
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   const jwtInternals = jwt as unknown as {
     issuers: Map<string, { verifier: unknown }>;
     options: { jwksCache: JwksCache };
-    verifiedTokens: LruCache<string, unknown>;
+    verifiedTokens: ClockCache<string, unknown>;
     checkClaims(config: unknown, payload: unknown): { scopes: readonly string[] };
   };
   const verifier = jwtInternals.issuers.get(issuer)!.verifier as {
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const jwk = jwksCache.getCachedJwk(issuerConfig.jwksUri, decomposedPool[0]!);
   const keyObject = verifier.publicKeyCache.transformJwkToKeyObjectSync(jwk, 'RS256', issuer);
   const payloads = decomposedPool.map((d) => d.payload);
-  const lru = new LruCache<string, unknown>(config.verifiedTokenCacheMaxEntries);
+  const lru = new ClockCache<string, unknown>(config.verifiedTokenCacheMaxEntries);
   for (let i = 0; i < config.verifiedTokenCacheMaxEntries; i++) lru.set(`warm-${i}`, {}, 60_000, Date.now());
   const identity = jwtInternals.checkClaims(issuerConfig, payloads[0]);
 
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'handler (SILENT log)', depth: 0, fresh: true, async: true, run: (i) => handlers.total.handler(events[i]!) },
     { path: 'jwt-first', name: 'authorize() (synchronous: keys at hand)', depth: 1, fresh: true, async: true, run: (i) => authorize(requests[i]!, handlers.authorize.deps) },
     { path: 'jwt-first', name: 'extractCredential (real event headers)', depth: 2, run: (i) => extractCredential(events[i]!.headers, events[i]!.multiValueHeaders) },
-    { path: 'jwt-first', name: 'verified-token LRU get (miss)', depth: 2, run: (i) => lru.get(tokens[i]!, Date.now()) },
+    { path: 'jwt-first', name: 'verified-token cache get (miss)', depth: 2, run: (i) => lru.get(tokens[i]!, Date.now()) },
     { path: 'jwt-first', name: 'JwtAuthenticator.verify()', depth: 2, fresh: true, run: (i) => jwt.verify(tokens[i]!) },
     { path: 'jwt-first', name: 'decomposeCompactJws (ours, no reviver)', depth: 3, run: (i) => decomposeCompactJws(tokens[i]!) },
     { path: 'jwt-first', name: 'assertCompactJwsShape (charset, canonical)', depth: 4, run: (i) => assertCompactJwsShape(tokens[i]!) },
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'crypto.verify one-shot, decoding included', depth: 4, note: 'what a one-shot step costs', run: (i) => cryptoVerify('sha256', Buffer.from(sigInputs[i]!), rsaVerifyKey, Buffer.from(sigB64[i]!, 'base64url')) },
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
     { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerConfig, payloads[i]) },
-    { path: 'jwt-first', name: 'verified-token LRU set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
+    { path: 'jwt-first', name: 'verified-token cache set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, note: 'async form; the handler peeks', run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
@@ -192,13 +192,13 @@ async function main(): Promise<void> {
     { path: 'spread', name: 'same entry as a plain literal', depth: 1, run: (i) => ({ method: base.method, route: base.route, decision: 'allow', reason: 'authorized', authMethod: 'jwt', principal: 'p', keyId: undefined, cacheHit: false, latencyMs: i }) },
     // --- repeated token
     { path: 'jwt-repeat', name: 'handler (SILENT log)', depth: 0, async: true, run: () => handlers.repeat.handler(repeatedEvent) },
-    { path: 'jwt-repeat', name: 'authenticate() (LRU hit)', depth: 1, async: true, run: () => jwt.authenticate(repeatedToken) },
+    { path: 'jwt-repeat', name: 'authenticate() (cache hit)', depth: 1, async: true, run: () => jwt.authenticate(repeatedToken) },
     // --- API key cache hit
     { path: 'apikey-hit', name: 'handler (SILENT log)', depth: 0, async: true, run: () => handlers.repeat.handler(apiKeyEvent) },
     { path: 'apikey-hit', name: 'ApiKeyAuthenticator.authenticate()', depth: 1, async: true, run: () => apiKeyAuth.authenticate(apiKey) },
     { path: 'apikey-hit', name: 'isWellFormedApiKey (CRC32 checksum)', depth: 2, run: () => isWellFormedApiKey(apiKey, config.apiKeyPrefix) },
     { path: 'apikey-hit', name: 'hashApiKey (SHA-256 hex)', depth: 2, run: () => hashApiKey(apiKey) },
-    { path: 'apikey-hit', name: 'CachedLookup.get (LRU hit, async)', depth: 2, async: true, run: () => apiKeyLookup.get(keyHash) },
+    { path: 'apikey-hit', name: 'CachedLookup.get (cache hit, async)', depth: 2, async: true, run: () => apiKeyLookup.get(keyHash) },
     { path: 'apikey-hit', name: 'apiKeyRecordProblem', depth: 2, run: () => apiKeyRecordProblem(keyRecord, Math.floor(Date.now() / 1000)) },
   ];
   // Keep one token as the "dummy" for helper objects that must not hold it.

@@ -1,6 +1,6 @@
 /**
  * How the key CLI (`--local`) reaches the local mode's store. The names and values themselves are the local mode's
- * (cli/local/local-constants.ts), re-exported here so both sides always agree; this module adds the validation the
+ * (local/constants.ts), re-exported here so both sides always agree; this module adds the validation the
  * CLI needs (a bad DYNAMODB_PORT is a clear input error, and the host is always loopback).
  */
 import { LOCAL_KEY_PREFIX } from '../infra/sample-api';
@@ -11,7 +11,7 @@ import {
   LOCAL_HOST,
   LOCAL_KEY_TABLE,
   LOCAL_REGION,
-} from './local/local-constants';
+} from '../local/constants';
 
 /** The key table of the local mode. */
 export const LOCAL_KEY_TABLE_NAME = LOCAL_KEY_TABLE;

@@ -1,10 +1,10 @@
 /**
  * `npm run token -- [options]`: prints one access token of the local issuer on stdout, and nothing else (notes go
- * to stderr). See cli/local/local-token.ts for the options.
+ * to stderr). See local/token.ts for the options.
  */
-import { loadDevClients } from './local/dev-clients';
-import { defaultDataDir, localPaths } from './local/local-state';
-import { mintLocalToken, parseTokenArgs, TOKEN_USAGE, TokenUsageError } from './local/local-token';
+import { loadDevClients } from '../local/dev-clients';
+import { defaultDataDir, localPaths } from '../local/state';
+import { mintLocalToken, parseTokenArgs, TOKEN_USAGE, TokenUsageError } from '../local/token';
 
 try {
   const request = parseTokenArgs(process.argv.slice(2), loadDevClients());

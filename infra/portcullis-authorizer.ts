@@ -21,9 +21,9 @@ import { Construct } from 'constructs';
 import { KEY_PREFIX_PATTERN } from '../lambda/api-key-format';
 import { loadConfig, parseIssuers } from '../lambda/config';
 import { ConfigurationError } from '../lambda/errors';
-import { KEY_TABLE_SCHEMA } from '../lambda/key-table';
+import { KEY_TABLE_SCHEMA } from '../lambda/key-table-schema';
 import { compileManifest, isValidScope, type RouteManifest, type RouteSpec } from '../lambda/route-manifest';
-import { PortcullisKeyTable, type PortcullisKeyTableProps } from './key-table';
+import { PortcullisKeyTable, type PortcullisKeyTableProps } from './portcullis-key-table';
 import { USAGE_TIERS, type UsageTier } from './usage-tiers';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -205,7 +205,7 @@ export interface PortcullisAuthorizerProps {
    */
   readonly apiKeys?: boolean;
   /**
-   * An existing key table (see `cli/key-table-definition.ts` for its schema). Exclusive with `keyTableProps`.
+   * An existing key table (see `local/create-key-table.ts` for its schema). Exclusive with `keyTableProps`.
    * @default - a table is created (see `keyTableProps`)
    */
   readonly keyTable?: dynamodb.ITable;

@@ -7,8 +7,8 @@ import { hashApiKey, isWellFormedApiKey } from './api-key-format';
 import { CachedLookup, type LookupOutcome } from './cached-lookup';
 import type { KeyStore } from './dynamodb-key-store';
 import { CredentialRejectedError } from './errors';
-import { apiKeyRecordFromItem, apiKeyRecordProblem, type ApiKeyRecord } from './key-table';
-import { LruCache } from './lru-cache';
+import { apiKeyRecordFromItem, apiKeyRecordProblem, type ApiKeyRecord } from './key-table-schema';
+import { ClockCache } from './clock-cache';
 
 export interface ApiKeyAuthenticatorOptions {
   readonly store: KeyStore;
@@ -33,7 +33,7 @@ type StoredKey = { readonly record: ApiKeyRecord } | { readonly malformed: Crede
 
 export class ApiKeyAuthenticator {
   private readonly lookup: CachedLookup<StoredKey>;
-  private readonly lastUsedWrites: LruCache<string, number>;
+  private readonly lastUsedWrites: ClockCache<string, number>;
   private readonly pendingWrites = new Set<Promise<void>>();
 
   constructor(private readonly options: ApiKeyAuthenticatorOptions) {
@@ -55,7 +55,7 @@ export class ApiKeyAuthenticator {
         }
       },
     );
-    this.lastUsedWrites = new LruCache(options.cacheMaxEntries);
+    this.lastUsedWrites = new ClockCache(options.cacheMaxEntries);
   }
 
   /** Keys currently cached (found, unknown or unreadable): never more than the configured maximum. */

@@ -9,7 +9,7 @@ import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import { CredentialRejectedError } from './errors';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
-import type { ApiKeyRecord } from './key-table';
+import type { ApiKeyRecord } from './key-table-schema';
 import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import type { PolicyDocument, Statement } from 'aws-lambda';

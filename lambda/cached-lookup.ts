@@ -1,9 +1,9 @@
 /**
- * Memoises an async lookup in a bounded LRU: found values for `positiveTtlMs`, "not found" for the (shorter)
+ * Memoises an async lookup in a bounded CLOCK cache: found values for `positiveTtlMs`, "not found" for the (shorter)
  * `negativeTtlMs`, failures never. Concurrent lookups of one key share a single call, so a burst of requests with
  * one key costs one read.
  */
-import { LruCache } from './lru-cache';
+import { ClockCache } from './clock-cache';
 
 export type LookupOutcome<T> = { readonly found: true; readonly value: T } | { readonly found: false };
 
@@ -15,14 +15,14 @@ export interface CachedLookupOptions {
 }
 
 export class CachedLookup<T> {
-  private readonly cache: LruCache<string, LookupOutcome<T>>;
+  private readonly cache: ClockCache<string, LookupOutcome<T>>;
   private readonly inFlight = new Map<string, Promise<LookupOutcome<T>>>();
 
   constructor(
     private readonly options: CachedLookupOptions,
     private readonly load: (key: string) => Promise<LookupOutcome<T>>,
   ) {
-    this.cache = new LruCache(options.maxEntries);
+    this.cache = new ClockCache(options.maxEntries);
   }
 
   get size(): number {

@@ -5,7 +5,7 @@
 import { CachedLookup, type LookupOutcome } from './cached-lookup';
 import type { KeyStore } from './dynamodb-key-store';
 import { CredentialRejectedError, DependencyFaultError } from './errors';
-import { clientBindingFromItem, type ClientBindingRecord } from './key-table';
+import { clientBindingFromItem, type ClientBindingRecord } from './key-table-schema';
 
 /** Joins issuer and client id in a cache key; a NUL cannot occur in an issuer URL. */
 const KEY_SEPARATOR = '\u0000';

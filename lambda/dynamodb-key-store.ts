@@ -11,7 +11,7 @@ import {
   apiKeyPartitionKey,
   clientBindingPartitionKey,
   type Item,
-} from './key-table';
+} from './key-table-schema';
 
 export interface KeyStore {
   /** The raw item for a key hash, or undefined when there is none. Throws DependencyFaultError. */

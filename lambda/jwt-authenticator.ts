@@ -26,8 +26,8 @@ import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
 import type { IssuerConfig } from './config';
 import { decomposeCompactJws } from './compact-jws';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
-import { MAX_IDENTIFIER_LENGTH } from './key-table';
-import { LruCache } from './lru-cache';
+import { MAX_IDENTIFIER_LENGTH } from './key-table-schema';
+import { ClockCache } from './clock-cache';
 import { isValidScope } from './route-manifest';
 
 export interface JwtIdentity {
@@ -122,7 +122,7 @@ function boundedString(payload: JwtPayload, claim: string): string | undefined {
 
 export class JwtAuthenticator {
   private readonly issuers = new Map<string, IssuerEntry>();
-  private readonly verifiedTokens: LruCache<string, JwtIdentity>;
+  private readonly verifiedTokens: ClockCache<string, JwtIdentity>;
 
   constructor(private readonly options: JwtAuthenticatorOptions) {
     for (const config of options.issuers) {
@@ -139,7 +139,7 @@ export class JwtAuthenticator {
       const steps = verifier as unknown as DecomposedJwtVerifier;
       this.issuers.set(config.issuer, { config, verifier: steps, properties: steps.getIssuerConfig(config.issuer) });
     }
-    this.verifiedTokens = new LruCache(options.verifiedTokenCacheMaxEntries);
+    this.verifiedTokens = new ClockCache(options.verifiedTokenCacheMaxEntries);
   }
 
   /** Number of tokens currently remembered as verified. */

@@ -3,7 +3,7 @@
  * issuer's JWKS, token factories, and the prepared inputs of the raw node:crypto limit.
  */
 import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
-import { generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
+import { generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
 
 export const ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
 export type BenchAlg = (typeof ALGS)[number];

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ApiKeyRecord } from '../../lambda/key-table';
+import type { ApiKeyRecord } from '../../lambda/key-table-schema';
 import { newApiKey } from '../../test/support/authorizer-harness';
 import { TEST_CREDENTIALS, TEST_REGION } from '../../test/support/local-dynamodb';
 

@@ -9,7 +9,7 @@
  *
  * - `create` and `rotate`: the new secret's record itself, written up front with `status: "pending"` and the
  *   reserved key id {@link INTENT_PARTITION} (the real key id is in `intentKeyId`). The authorizer refuses it
- *   twice over (unknown status, malformed key id: lambda/key-table.ts), `show KEY_ID` and `revoke KEY_ID` do not
+ *   twice over (unknown status, malformed key id: lambda/key-table-schema.ts), `show KEY_ID` and `revoke KEY_ID` do not
  *   mistake it for one of the key's secrets, and `list` reports it as incomplete. The command commits with one
  *   conditional UpdateItem that makes the record `active` under its real key id (condition: still `pending`).
  * - `clients bind`: a separate `type: "intent"` item (the binding is live and cannot be pending), deleted once the
@@ -34,7 +34,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Item } from '../../lambda/key-table';
+import type { Item } from '../../lambda/key-table-schema';
 import { InputError } from './errors';
 
 /** The reserved `keyId` value that files intents in the byKeyId index. Never a well-formed key id. */

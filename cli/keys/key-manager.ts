@@ -3,7 +3,7 @@
  * Collaborators are passed in (a DynamoDB client, a {@link UsageKeyProvider}, a clock), so tests drive it against
  * a real local DynamoDB and the CLI only parses arguments and prints.
  *
- * Records follow the shared schema (lambda/key-table.ts). All records of one key share its public key id; each
+ * Records follow the shared schema (lambda/key-table-schema.ts). All records of one key share its public key id; each
  * secret has its own record (partition key = hash of the secret). The *current* record is the newest active,
  * non-superseded one.
  *
@@ -38,7 +38,7 @@ import {
   type ApiKeyRecord,
   type ClientBindingRecord,
   type Item,
-} from '../../lambda/key-table';
+} from '../../lambda/key-table-schema';
 import type { TierName } from '../../infra/usage-tiers';
 import { AwsOperationError, InputError, KeyCliError, describeAwsFailure, sdkErrorName } from './errors';
 import {

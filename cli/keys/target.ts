@@ -9,7 +9,7 @@ import { KEY_PREFIX_PATTERN } from '../../lambda/api-key-format';
 import { SAMPLE_KEY_PREFIX } from '../../infra/sample-api';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../../infra/stack-outputs';
 import { isTierName, TIER_NAMES, type TierName } from '../../infra/usage-tiers';
-import { LOCAL_USAGE_KEY_TABLE, LocalUsageKeyRegistry } from '../local/usage-key-registry';
+import { LOCAL_USAGE_KEY_TABLE, LocalUsageKeyRegistry } from '../../local/usage-key-registry';
 import {
   LOCAL_KEY_PREFIX,
   LOCAL_KEY_TABLE_NAME,

@@ -6,7 +6,7 @@
  * registry (`--local`). The value is never the caller's secret: it is a separate 40-character CSPRNG string that
  * callers never see, and the API Gateway key is named after the public key id.
  */
-import { AUTHORIZER_CACHE_CONTROL_PATH } from '../local/gateway-server';
+import { AUTHORIZER_CACHE_CONTROL_PATH } from '../../local/gateway-server';
 import {
   CreateApiKeyCommand,
   CreateUsagePlanKeyCommand,
@@ -19,7 +19,7 @@ import {
 import { randomBase62 } from '../../lambda/api-key-format';
 import type { TierName } from '../../infra/usage-tiers';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_USAGE_KEY_TABLE, type LocalUsageKeyRegistry } from '../local/usage-key-registry';
+import { LOCAL_USAGE_KEY_TABLE, type LocalUsageKeyRegistry } from '../../local/usage-key-registry';
 import { AwsOperationError, InputError, describeAwsFailure, sdkErrorName } from './errors';
 
 /** API Gateway wants at least 20 characters; 40 base62 characters carry 238 bits. */

@@ -1,10 +1,10 @@
 /**
  * Checks of user input, done before anything is written. Each failure is an {@link InputError} naming the flag,
- * the value and what is accepted. The limits are those of the shared record schema (lambda/key-table.ts), so a
+ * the value and what is accepted. The limits are those of the shared record schema (lambda/key-table-schema.ts), so a
  * record the CLI writes is always one the authorizer can read.
  */
 import { isWellFormedKeyId } from '../../lambda/api-key-format';
-import { MAX_IDENTIFIER_LENGTH } from '../../lambda/key-table';
+import { MAX_IDENTIFIER_LENGTH } from '../../lambda/key-table-schema';
 import { isValidScope } from '../../lambda/route-manifest';
 import { isTierName, TIER_NAMES, type TierName } from '../../infra/usage-tiers';
 import { InputError, type InputErrorCode } from './errors';

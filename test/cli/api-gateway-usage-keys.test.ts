@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyManager } from '../../cli/keys/key-manager';
 import { STALE_AFTER_SECONDS, type CrashPoint } from '../../cli/keys/intents';
 import { ApiGatewayUsageKeys } from '../../cli/keys/usage-keys';
-import { apiKeyRecordFromItem, clientBindingFromItem, clientBindingItem, type Item } from '../../lambda/key-table';
+import { apiKeyRecordFromItem, clientBindingFromItem, clientBindingItem, type Item } from '../../lambda/key-table-schema';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
 import { startTcpFaultProxy, type TcpFaultProxy } from '../support/tcp-fault-proxy';

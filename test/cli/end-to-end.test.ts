@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runKeysCli } from '../../cli/keys/main';
-import { LocalUsageKeyRegistry } from '../../cli/local/usage-key-registry';
+import { LocalUsageKeyRegistry } from '../../local/usage-key-registry';
 import { LOCAL_KEY_TABLE_NAME } from '../../cli/local-target';
 import { createHarness, gatewayStatus, requestEvent, type Harness } from '../support/authorizer-harness';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';

@@ -6,9 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { crashHookFromEnv, INTENT_PARTITION, STALE_AFTER_SECONDS, type CrashPoint } from '../../cli/keys/intents';
 import { KeyManager, type IssuedKey, type RotatedKey } from '../../cli/keys/key-manager';
-import type { LocalUsageKeyRegistry } from '../../cli/local/usage-key-registry';
+import type { LocalUsageKeyRegistry } from '../../local/usage-key-registry';
 import type { LocalUsageKeys } from '../../cli/keys/usage-keys';
-import { apiKeyRecordFromItem, type Item } from '../../lambda/key-table';
+import { apiKeyRecordFromItem, type Item } from '../../lambda/key-table-schema';
 import { createHarness, gatewayStatus, requestEvent, type Harness } from '../support/authorizer-harness';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
 import { manualClock, newLocalUsageKeys, scanAll, type ManualClock } from './support';

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyManager, ROTATED_AT_ATTRIBUTE, SUPERSEDED_RETENTION_SECONDS } from '../../cli/keys/key-manager';
 import { AwsOperationError, InputError } from '../../cli/keys/errors';
 import { generateApiKey, hashApiKey, isWellFormedApiKey } from '../../lambda/api-key-format';
-import { apiKeyItem, apiKeyPartitionKey, apiKeyRecordFromItem, clientBindingFromItem, clientBindingPartitionKey, type Item } from '../../lambda/key-table';
-import type { LocalUsageKeyRegistry } from '../../cli/local/usage-key-registry';
+import { apiKeyItem, apiKeyPartitionKey, apiKeyRecordFromItem, clientBindingFromItem, clientBindingPartitionKey, type Item } from '../../lambda/key-table-schema';
+import type { LocalUsageKeyRegistry } from '../../local/usage-key-registry';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
 import { dynamoClient, manualClock, newKeyTable, newLocalUsageKeys, scanAll, type ManualClock } from './support';
 

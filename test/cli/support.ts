@@ -3,8 +3,8 @@
  * raw reads of what was stored.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { keyTableCreateInput } from '../../cli/key-table-definition';
-import { LocalUsageKeyRegistry } from '../../cli/local/usage-key-registry';
+import { keyTableCreateInput } from '../../local/create-key-table';
+import { LocalUsageKeyRegistry } from '../../local/usage-key-registry';
 import { LocalUsageKeys } from '../../cli/keys/usage-keys';
 import { TEST_CREDENTIALS, TEST_REGION, type LocalDynamoDb } from '../support/local-dynamodb';
 

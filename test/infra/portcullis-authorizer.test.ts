@@ -5,7 +5,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { keyTableCreateInput } from '../../cli/key-table-definition';
+import { keyTableCreateInput } from '../../local/create-key-table';
 import { compileManifest } from '../../lambda/route-manifest';
 import { PortcullisExistingApiStack } from '../../infra/existing-api-stack';
 import {
@@ -347,7 +347,7 @@ describe('Class: PortcullisAuthorizer', () => {
       });
     });
 
-    it('has exactly the schema of the CLI table definition (cli/key-table-definition.ts)', () => {
+    it('has exactly the schema of the CLI table definition (local/create-key-table.ts)', () => {
       const { stack } = protectedApi();
       const table = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'))[0]!.Properties;
       const expected = keyTableCreateInput('keys');

@@ -5,12 +5,12 @@
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../../lambda/api-key-format';
-import { apiKeyPartitionKey, clientBindingItem } from '../../lambda/key-table';
+import { apiKeyPartitionKey, clientBindingItem } from '../../lambda/key-table-schema';
 import { createHarness, gatewayStatus, requestEvent, storeApiKey, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
 import { startTcpFaultProxy, type TcpFaultProxy } from '../support/tcp-fault-proxy';
-import { generateSigningKey, signJwt } from '../../cli/jwt-signer';
+import { generateSigningKey, signJwt } from '../../local/jwt-signer';
 
 let dynamo: LocalDynamoDb;
 let proxy: TcpFaultProxy;

@@ -3,8 +3,8 @@
  * and served over HTTPS, real DynamoDB protocol (dynalite).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
-import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
+import { generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
+import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 import { createHarness, gatewayStatus, requestEvent, STAGE_ARN, storeApiKey, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';

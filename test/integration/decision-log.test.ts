@@ -3,7 +3,7 @@
  * token, a key, its hash or an Authorization header, whatever the outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
+import { generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
 import { generateApiKey, hashApiKey } from '../../lambda/api-key-format';
 import { loadConfig } from '../../lambda/config';
 import { createAuthorizerHandler } from '../../lambda/create-handler';

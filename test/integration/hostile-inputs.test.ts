@@ -4,7 +4,7 @@
  */
 import { createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base64url, generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
+import { base64url, generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
 import { generateApiKey } from '../../lambda/api-key-format';
 import { createHarness, gatewayStatus, requestEvent, storeApiKey, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';

@@ -4,7 +4,7 @@
  * unknown kids must not turn into a flood of fetches.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
+import { generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
 import { createHarness, gatewayStatus, requestEvent, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
 

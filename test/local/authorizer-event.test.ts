@@ -8,8 +8,8 @@ import {
   headerMaps,
   requestTime,
   type GatewayRequest,
-} from '../../cli/local/authorizer-event';
-import { LOCAL_STAGE } from '../../cli/local/local-constants';
+} from '../../local/authorizer-event';
+import { LOCAL_STAGE } from '../../local/constants';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(join(__dirname, '../fixtures/apigateway-events', name), 'utf8')) as Record<string, unknown>;

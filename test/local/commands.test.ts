@@ -1,5 +1,5 @@
 /**
- * The commands as a user runs them (`npm start` = `tsx cli/local/start.ts`, `npm run token` = `tsx cli/token.ts`),
+ * The commands as a user runs them (`npm start` = `tsx local/start.ts`, `npm run token` = `tsx cli/token.ts`),
  * spawned as real processes on free ports with a temporary `.local/` (PORTCULLIS_LOCAL_DIR).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startLocalMode } from '../../cli/local/local-mode';
+import { startLocalMode } from '../../local/mode';
 import { call, tempDataDir } from './local-helpers';
 
 const ROOT = join(__dirname, '../..');
@@ -67,9 +67,9 @@ async function occupiedPort(): Promise<number> {
 
 const FREE = { PORT: '0', ISSUER_PORT: '0', DYNAMODB_PORT: '0' };
 
-describe('npm start (cli/local/start.ts)', () => {
+describe('npm start (local/start.ts)', () => {
   it('prints "Gateway ready at http://127.0.0.1:<port>" once it serves, and stops cleanly on SIGINT', async () => {
-    const started = run('cli/local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() });
+    const started = run('local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() });
     const [, port] = await waitFor(started, READY);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
@@ -82,7 +82,7 @@ describe('npm start (cli/local/start.ts)', () => {
   });
 
   it('stops cleanly on SIGTERM', async () => {
-    const started = run('cli/local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() });
+    const started = run('local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() });
     await waitFor(started, READY);
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
@@ -94,7 +94,7 @@ describe('npm start (cli/local/start.ts)', () => {
     ['DYNAMODB_PORT', 'local DynamoDB store'],
   ])('exits 1 with one line naming the port and %s when that port is in use, without a stack trace', async (variable) => {
     const port = await occupiedPort();
-    const started = run('cli/local/start.ts', ['--memory'], { ...FREE, [variable]: String(port), PORTCULLIS_LOCAL_DIR: tempDataDir() });
+    const started = run('local/start.ts', ['--memory'], { ...FREE, [variable]: String(port), PORTCULLIS_LOCAL_DIR: tempDataDir() });
     expect(await started.exited).toBe(1);
     const lines = started.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -104,7 +104,7 @@ describe('npm start (cli/local/start.ts)', () => {
   });
 
   it('exits 1 with the variable name for a bad setting', async () => {
-    const started = run('cli/local/start.ts', ['--memory'], { ...FREE, AUTHORIZER_CACHE_TTL: 'soon', PORTCULLIS_LOCAL_DIR: tempDataDir() });
+    const started = run('local/start.ts', ['--memory'], { ...FREE, AUTHORIZER_CACHE_TTL: 'soon', PORTCULLIS_LOCAL_DIR: tempDataDir() });
     expect(await started.exited).toBe(1);
     expect(started.stderr.trim()).toMatch(/AUTHORIZER_CACHE_TTL/);
     expect(started.stderr).not.toMatch(/\n\s+at /);

@@ -6,14 +6,14 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuthorizerResultCache } from '../../cli/local/authorizer-cache';
-import { LocalGateway, type AuthorizerFunction } from '../../cli/local/gateway-server';
-import { closeServer } from '../../cli/local/listen';
-import { LOCAL_STAGE } from '../../cli/local/local-constants';
-import { sampleRouteDefinitions } from '../../cli/local/local-mode';
-import { RouteTable } from '../../cli/local/route-table';
-import { createSampleBackend } from '../../cli/local/sample-backend';
-import { UsagePlanMeter } from '../../cli/local/usage-plans';
+import { AuthorizerResultCache } from '../../local/authorizer-cache';
+import { LocalGateway, type AuthorizerFunction } from '../../local/gateway-server';
+import { closeServer } from '../../local/listen';
+import { LOCAL_STAGE } from '../../local/constants';
+import { sampleRouteDefinitions } from '../../local/mode';
+import { RouteTable } from '../../local/route-table';
+import { createSampleBackend } from '../../local/sample-backend';
+import { UsagePlanMeter } from '../../local/usage-plans';
 
 const STAGE_ARN = `arn:aws:execute-api:${LOCAL_STAGE.region}:${LOCAL_STAGE.accountId}:${LOCAL_STAGE.apiId}/${LOCAL_STAGE.stage}`;
 

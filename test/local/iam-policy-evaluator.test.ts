@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PolicyDocument } from 'aws-lambda';
-import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
+import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 
 const ARN = 'arn:aws:execute-api:us-east-1:123456789012:ptclocal01/local';
 const policy = (...statements: Array<{ Effect: string; Action?: unknown; Resource?: unknown }>) =>

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
-import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table';
+import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table-schema';
 import { LOCAL_KEY_PREFIX } from '../../infra/sample-api';
-import type { LocalMode } from '../../cli/local/local-mode';
+import type { LocalMode } from '../../local/mode';
 
 export function tempDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'portcullis-local-'));

@@ -3,9 +3,9 @@
  * like the stack), the local issuer over HTTPS, dynalite, the gateway and the sample backend, driven with fetch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintAccessToken } from '../../cli/local/access-token';
-import { localAuthorizerEnv, startLocalMode, type LocalMode } from '../../cli/local/local-mode';
-import { loadSigningKey } from '../../cli/local/local-state';
+import { mintAccessToken } from '../../local/access-token';
+import { localAuthorizerEnv, startLocalMode, type LocalMode } from '../../local/mode';
+import { loadSigningKey } from '../../local/state';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
 import { call, clientToken, createLocalKey, issuerRequest, tempDataDir, tokenRequest } from './local-helpers';
 import { servedGatewayResponses } from '../../infra/gateway-responses';

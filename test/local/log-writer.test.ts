@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineWriter } from '../../cli/local/log-writer';
+import { LineWriter } from '../../local/log-writer';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 

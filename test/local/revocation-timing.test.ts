@@ -12,8 +12,8 @@
 import { describe, expect, it } from 'vitest';
 import { KeyManager } from '../../cli/keys/key-manager';
 import { LocalUsageKeys } from '../../cli/keys/usage-keys';
-import { startLocalMode, type LocalMode } from '../../cli/local/local-mode';
-import { LOCAL_USAGE_KEY_TABLE } from '../../cli/local/usage-key-registry';
+import { startLocalMode, type LocalMode } from '../../local/mode';
+import { LOCAL_USAGE_KEY_TABLE } from '../../local/usage-key-registry';
 import { LOCAL_KEY_PREFIX } from '../../infra/sample-api';
 import { call, tempDataDir } from './local-helpers';
 

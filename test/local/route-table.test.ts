@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sampleRouteDefinitions } from '../../cli/local/local-mode';
-import { RouteTable } from '../../cli/local/route-table';
+import { sampleRouteDefinitions } from '../../local/mode';
+import { RouteTable } from '../../local/route-table';
 
 const route = (method: string, path: string) => ({ method, path, authorized: true, metered: false });
 

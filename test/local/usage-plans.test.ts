@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quotaPeriodStart, UsagePlanMeter } from '../../cli/local/usage-plans';
+import { quotaPeriodStart, UsagePlanMeter } from '../../local/usage-plans';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
 
 describe('Class: UsagePlanMeter', () => {

@@ -8,10 +8,10 @@
 import fc from 'fast-check';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base64url, generateSigningKey, signJwt, type SigningKey } from '../../cli/jwt-signer';
-import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
+import { base64url, generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
+import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 import { generateApiKey, hashApiKey } from '../../lambda/api-key-format';
-import { apiKeyItem, type ApiKeyRecord, type Item } from '../../lambda/key-table';
+import { apiKeyItem, type ApiKeyRecord, type Item } from '../../lambda/key-table-schema';
 import { createHarness, requestEvent, storeApiKey, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';

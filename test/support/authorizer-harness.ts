@@ -6,13 +6,13 @@ import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
+import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
 import { loadConfig } from '../../lambda/config';
 import { createAuthorizerHandler, type AuthorizerHandler } from '../../lambda/create-handler';
 import { DecisionLog } from '../../lambda/decision-log';
 import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
-import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table';
+import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table-schema';
 import type { RouteManifest } from '../../lambda/route-manifest';
 import { TEST_CREDENTIALS, TEST_REGION, type LocalDynamoDb } from './local-dynamodb';
 

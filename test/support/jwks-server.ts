@@ -4,8 +4,8 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createLocalhostCertificate } from '../../cli/tls-certificate';
-import type { SigningKey } from '../../cli/jwt-signer';
+import { createLocalhostCertificate } from '../../local/tls-certificate';
+import type { SigningKey } from '../../local/jwt-signer';
 
 export type JwksBehaviour =
   | { kind: 'keys' }

@@ -2,11 +2,11 @@
  * A real DynamoDB protocol endpoint for tests: dynalite on loopback, in memory, with the key table created.
  */
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ensureActiveTable } from '../../cli/dynamodb-tables';
+import { ensureActiveTable } from '../../local/dynamodb-tables';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { keyTableCreateInput } from '../../cli/key-table-definition';
-import type { Item } from '../../lambda/key-table';
+import { keyTableCreateInput } from '../../local/create-key-table';
+import type { Item } from '../../lambda/key-table-schema';
 
 export interface LocalDynamoDb {
   readonly endpoint: string;

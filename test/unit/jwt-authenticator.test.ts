@@ -3,7 +3,7 @@
  * Cognito and generic issuers side by side, scope claims, lifetime limits.
  */
 import { describe, expect, it } from 'vitest';
-import { generateSigningKey, signJwt } from '../../cli/jwt-signer';
+import { generateSigningKey, signJwt } from '../../local/jwt-signer';
 import { parseIssuers } from '../../lambda/config';
 import { CredentialRejectedError } from '../../lambda/errors';
 import { HardenedJwksCache } from '../../lambda/jwks-cache';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy } from '../../cli/local/iam-policy-evaluator';
+import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 import { DependencyFaultError } from '../../lambda/errors';
 import { buildRouteStatements, decideRoutes, parseMethodArn, patternMatchesRoute, policyDocument, routeArnTokens } from '../../lambda/policy';
 import { compileManifest } from '../../lambda/route-manifest';

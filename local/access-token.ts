@@ -4,7 +4,7 @@
  * `scope` is space-delimited, `aud` is the API).
  */
 import { randomUUID } from 'node:crypto';
-import { signJwt, type SigningKey } from '../jwt-signer';
+import { signJwt, type SigningKey } from './jwt-signer';
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 

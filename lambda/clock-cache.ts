@@ -13,7 +13,7 @@ interface Entry<V> {
   used: boolean;
 }
 
-export class LruCache<K, V> {
+export class ClockCache<K, V> {
   private readonly entries = new Map<K, Entry<V>>();
   /** The CLOCK hand; Map iterators stay valid across inserts and deletes. */
   private hand: Iterator<K> | undefined;

@@ -1,12 +1,12 @@
 /**
- * The key table as a construct: the same table the key CLI creates locally (`cli/key-table-definition.ts`), with the
+ * The key table as a construct: the same table the key CLI creates locally (`local/create-key-table.ts`), with the
  * settings production needs. Every name comes from KEY_TABLE_SCHEMA.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { KEY_TABLE_SCHEMA } from '../lambda/key-table';
+import { KEY_TABLE_SCHEMA } from '../lambda/key-table-schema';
 
 export interface PortcullisKeyTableProps {
   /**

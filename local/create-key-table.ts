@@ -3,7 +3,7 @@
  * (same names, from KEY_TABLE_SCHEMA) with its production settings.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { KEY_TABLE_SCHEMA } from '../lambda/key-table';
+import { KEY_TABLE_SCHEMA } from '../lambda/key-table-schema';
 
 export function keyTableCreateInput(tableName: string): CreateTableCommandInput {
   return {

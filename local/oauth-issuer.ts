@@ -11,8 +11,8 @@ import { BodyTooLargeError, readBody } from './read-body';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SigningKey } from '../jwt-signer';
-import type { TlsMaterial } from '../tls-certificate';
+import type { SigningKey } from './jwt-signer';
+import type { TlsMaterial } from './tls-certificate';
 import { DEFAULT_TOKEN_TTL_SECONDS, mintAccessToken } from './access-token';
 import type { DevClient } from './dev-clients';
 

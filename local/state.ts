@@ -11,8 +11,8 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { generateSigningKey, signingKeyFromPem, type SigningAlgorithm, type SigningKey } from '../jwt-signer';
-import { createLocalhostCertificate, type TlsMaterial } from '../tls-certificate';
+import { generateSigningKey, signingKeyFromPem, type SigningAlgorithm, type SigningKey } from './jwt-signer';
+import { createLocalhostCertificate, type TlsMaterial } from './tls-certificate';
 
 /** `.local/` at the repository root, wherever the command is run from. `PORTCULLIS_LOCAL_DIR` moves it (tests). */
 export function defaultDataDir(env: Readonly<Record<string, string | undefined>> = process.env): string {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LruCache } from '../../lambda/lru-cache';
+import { ClockCache } from '../../lambda/clock-cache';
 
-describe('LruCache', () => {
+describe('ClockCache', () => {
   it('returns a value until its TTL passes', () => {
-    const cache = new LruCache<string, number>(10);
+    const cache = new ClockCache<string, number>(10);
     cache.set('a', 1, 1000, 0);
     expect(cache.get('a', 999)).toBe(1);
     expect(cache.get('a', 1000)).toBeUndefined();
@@ -11,7 +11,7 @@ describe('LruCache', () => {
   });
 
   it('never holds more than maxEntries, evicting the least recently used', () => {
-    const cache = new LruCache<number, number>(3);
+    const cache = new ClockCache<number, number>(3);
     for (let i = 0; i < 3; i++) cache.set(i, i, 1000, 0);
     cache.get(0, 1); // 0 becomes most recent
     cache.set(3, 3, 1000, 1);
@@ -23,7 +23,7 @@ describe('LruCache', () => {
   });
 
   it('still evicts (and stays bounded) when every entry has been used', () => {
-    const cache = new LruCache<number, number>(100);
+    const cache = new ClockCache<number, number>(100);
     for (let i = 0; i < 100; i++) cache.set(i, i, 1000, 0);
     for (let i = 0; i < 100; i++) cache.get(i, 1);
     cache.set(100, 100, 1000, 1);
@@ -32,7 +32,7 @@ describe('LruCache', () => {
   });
 
   it('evicts an idle entry before a busy one, whatever their age', () => {
-    const cache = new LruCache<string, number>(2);
+    const cache = new ClockCache<string, number>(2);
     cache.set('busy', 1, 1000, 0);
     cache.set('idle', 2, 1000, 0);
     cache.get('busy', 1);
@@ -42,7 +42,7 @@ describe('LruCache', () => {
   });
 
   it('resumes the eviction walk where it stopped, sparing entries used since it passed', () => {
-    const cache = new LruCache<string, number>(3);
+    const cache = new ClockCache<string, number>(3);
     for (const key of ['a', 'b', 'c']) cache.set(key, 0, 1000, 0);
     cache.set('d', 0, 1000, 0); // evicts a, the oldest idle entry
     cache.get('b', 1);
@@ -55,7 +55,7 @@ describe('LruCache', () => {
   });
 
   it('evicts expired entries before live ones even when they were used', () => {
-    const cache = new LruCache<string, number>(2);
+    const cache = new ClockCache<string, number>(2);
     cache.set('short', 1, 10, 0);
     cache.set('long', 2, 1000, 0);
     cache.get('short', 5);
@@ -66,7 +66,7 @@ describe('LruCache', () => {
   });
 
   it('does not store entries with a TTL of zero', () => {
-    const cache = new LruCache<string, number>(3);
+    const cache = new ClockCache<string, number>(3);
     cache.set('a', 1, 0, 0);
     expect(cache.get('a', 0)).toBeUndefined();
   });

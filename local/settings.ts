@@ -2,9 +2,9 @@
  * The local mode's own settings, read from the environment once at start: ports and the gateway's result cache.
  * A bad value fails with the variable's name, like the authorizer's settings.
  */
-import { DEFAULT_RESULT_CACHE_TTL_SECONDS } from '../../infra/sample-api';
-import { integer, type Env } from '../../lambda/env';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_ISSUER_PORT } from './local-constants';
+import { DEFAULT_RESULT_CACHE_TTL_SECONDS } from '../infra/sample-api';
+import { integer, type Env } from '../lambda/env';
+import { DEFAULT_DYNAMODB_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_ISSUER_PORT } from './constants';
 
 export interface LocalPorts {
   /** 0 picks a free port. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isValidScope } from '../../lambda/route-manifest';
+import { isValidScope } from '../lambda/route-manifest';
 
 export interface DevClient {
   readonly clientId: string;

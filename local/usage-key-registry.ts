@@ -3,7 +3,7 @@
  * plan, and whether it is enabled. The key CLI writes it (`--local`), the local gateway reads it to meter callers.
  * It lives in the local DynamoDB-compatible store, in its own table, so it survives restarts with the keys.
  */
-import { ensureActiveTable } from '../dynamodb-tables';
+import { ensureActiveTable } from './dynamodb-tables';
 import {
   DeleteItemCommand,
   GetItemCommand,

@@ -3,13 +3,13 @@
  * memory (`--memory`). On start it creates the key table and the usage-key registry when missing, and registers the
  * default plan's shared usage key (the one JWT clients without a binding are metered under).
  */
-import { ensureActiveTable } from '../dynamodb-tables';
+import { ensureActiveTable } from './dynamodb-tables';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { keyTableCreateInput } from '../key-table-definition';
+import { keyTableCreateInput } from './create-key-table';
 import { closeServer, listen } from './listen';
-import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_KEY_TABLE, LOCAL_REGION } from './local-constants';
+import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_KEY_TABLE, LOCAL_REGION } from './constants';
 import { LocalUsageKeyRegistry } from './usage-key-registry';
 
 export interface LocalStoreOptions {

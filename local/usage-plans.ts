@@ -4,7 +4,7 @@
  * (UTC day; week from Sunday, API Gateway's offset 0; calendar month) answers 429 "Limit Exceeded" once the limit is
  * reached. Only admitted requests use quota. State is in memory: a restart refills buckets and resets quotas.
  */
-import type { QuotaPeriod, UsageTier } from '../../infra/usage-tiers';
+import type { QuotaPeriod, UsageTier } from '../infra/usage-tiers';
 
 export type MeterVerdict = 'admitted' | 'throttled' | 'quota-exceeded';
 

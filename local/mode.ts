@@ -3,12 +3,12 @@
  * authorizer handler (`createAuthorizerHandler`) configured through `loadConfig` from the environment variables the
  * CDK stack sets, with the sample API's route manifest, tiers and settings. Stops everything it started.
  */
-import { loadConfig, type AuthorizerConfig } from '../../lambda/config';
-import { DecisionLog, type LogLevel } from '../../lambda/decision-log';
-import type { AuthorizerDependencies } from '../../lambda/authorize';
-import { createAuthorizerHandler } from '../../lambda/create-handler';
-import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
-import type { Env } from '../../lambda/env';
+import { loadConfig, type AuthorizerConfig } from '../lambda/config';
+import { DecisionLog, type LogLevel } from '../lambda/decision-log';
+import type { AuthorizerDependencies } from '../lambda/authorize';
+import { createAuthorizerHandler } from '../lambda/create-handler';
+import { DynamoDbKeyStore } from '../lambda/dynamodb-key-store';
+import type { Env } from '../lambda/env';
 import {
   LOCAL_KEY_PREFIX,
   SAMPLE_AUDIENCE,
@@ -16,18 +16,18 @@ import {
   SAMPLE_PUBLIC_ROUTES,
   SAMPLE_ROUTE_MANIFEST,
   SAMPLE_SCOPES,
-} from '../../infra/sample-api';
-import { USAGE_TIERS, type UsageTier } from '../../infra/usage-tiers';
+} from '../infra/sample-api';
+import { USAGE_TIERS, type UsageTier } from '../infra/usage-tiers';
 import { AuthorizerResultCache } from './authorizer-cache';
 import { loadDevClients, type DevClient } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
-import { servedGatewayResponses } from '../../infra/gateway-responses';
+import { servedGatewayResponses } from '../infra/gateway-responses';
 import type { GatewayResponseDefinitions } from './gateway-responses';
 import { closeServer, listen } from './listen';
-import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_KEY_TABLE, LOCAL_REGION, LOCAL_STAGE } from './local-constants';
-import { authorizerCacheTtlFromEnv, portsFromEnv, type LocalPorts } from './local-settings';
-import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPaths, writeIssuerInfo, type LocalPaths } from './local-state';
-import { startLocalStore, type LocalStore } from './local-store';
+import { LOCAL_CREDENTIALS, LOCAL_HOST, LOCAL_KEY_TABLE, LOCAL_REGION, LOCAL_STAGE } from './constants';
+import { authorizerCacheTtlFromEnv, portsFromEnv, type LocalPorts } from './settings';
+import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPaths, writeIssuerInfo, type LocalPaths } from './state';
+import { startLocalStore, type LocalStore } from './store';
 import { OAuthIssuer } from './oauth-issuer';
 import { RouteTable, type RouteDefinition } from './route-table';
 import { createSampleBackend } from './sample-backend';

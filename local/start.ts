@@ -5,12 +5,12 @@
  */
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigurationError } from '../../lambda/errors';
+import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
-import { startLocalMode, type LocalMode } from './local-mode';
+import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
-import { DataDirectoryInUseError } from './local-store';
+import { DataDirectoryInUseError } from './store';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

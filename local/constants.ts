@@ -1,11 +1,8 @@
 /**
  * Fixed names of the local mode: where its store listens, what its tables are called, and the stage identity its
  * gateway puts in method ARNs. The key CLI (`--local`) finds the running store through the same values.
- *
- * MERGE NOTE: the key CLI defines the same table name and endpoint rule in `cli/local-target.ts`; one of the two
- * modules should re-export the other.
  */
-import type { Env } from '../../lambda/env';
+import type { Env } from '../lambda/env';
 
 export const LOCAL_KEY_TABLE = 'portcullis-keys';
 export const LOCAL_REGION = 'us-east-1';

@@ -11,11 +11,11 @@
  *   --claim k=v       extra or replacing claim, repeatable; a value that parses as JSON is used as JSON
  */
 import { parseArgs } from 'node:util';
-import { SAMPLE_AUDIENCE } from '../../infra/sample-api';
+import { SAMPLE_AUDIENCE } from '../infra/sample-api';
 import { DEFAULT_TOKEN_TTL_SECONDS, mintAccessToken } from './access-token';
 import type { DevClient } from './dev-clients';
-import { DEFAULT_ISSUER_PORT, LOCAL_HOST } from './local-constants';
-import { loadOrCreateSigningKey, readIssuerInfo, type LocalPaths } from './local-state';
+import { DEFAULT_ISSUER_PORT, LOCAL_HOST } from './constants';
+import { loadOrCreateSigningKey, readIssuerInfo, type LocalPaths } from './state';
 
 export const TOKEN_USAGE = `Usage: npm run token -- [--client-id C] [--scope "a b"] [--sub S] [--aud A] [--iss I] [--ttl SECONDS] [--claim k=v]...
 
