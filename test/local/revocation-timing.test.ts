@@ -64,6 +64,25 @@ async function measureRevocation(s: Scenario, waitForKeyCacheSeconds?: number): 
   return refused;
 }
 
+describe('A key used the moment create prints it', () => {
+  it('works within a second of the command exiting 0, with the default caches (regression: its pending record was cached as unusable for KEY_CACHE_TTL)', async () => {
+    const s = await scenario({}, true);
+    try {
+      let usedBeforeCommit: number | undefined;
+      const { key } = await s.keys.create({ owner: 'script', scopes: ['items:read'], plan: 'pro' }, async (issued) => {
+        // What a script reading the output line by line does: use the secret before the command has exited.
+        usedBeforeCommit = (await call(s.local, 'GET', '/whoami', `ApiKey ${issued.key}`)).status;
+      });
+      const exited = performance.now();
+      expect(usedBeforeCommit).toBe(401);
+      const workedAfter = await secondsUntil(s.local, `ApiKey ${key}`, 200, exited, 5);
+      expect(workedAfter).toBeLessThanOrEqual(1);
+    } finally {
+      await s.local.stop();
+    }
+  }, 30_000);
+});
+
 describe('Revocation and rotation, measured through the local mode', () => {
   it('refuses a revoked key within the documented bound of each cache layer', async () => {
     const caches = { AUTHORIZER_CACHE_TTL: String(G), KEY_CACHE_TTL: String(K) };
