@@ -19,6 +19,7 @@ export const TARGET_OPTIONS = {
   'rest-api-id': { type: 'string' },
   stage: { type: 'string' },
   'key-prefix': { type: 'string' },
+  timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
@@ -32,7 +33,8 @@ AWS options:
   --usage-plan-id ID      usage plan id, as <plan>=<id> (repeatable) or a bare id for this command's --plan
   --rest-api-id ID        REST API id, and
   --stage NAME            its stage: where revoke flushes the authorizer cache
-  --key-prefix PREFIX     key prefix (default: the stack's KeyPrefix output, else ptc_live_)`;
+  --key-prefix PREFIX     key prefix (default: the stack's KeyPrefix output, else ptc_live_)
+  --timeout DURATION      deadline of each AWS or store call, retries included (default 10s, at most 10m)`;
 
 export interface CommandSpec {
   readonly usage: string;
@@ -44,7 +46,7 @@ export interface CommandSpec {
 
 export const COMMANDS: Record<string, CommandSpec> = {
   create: {
-    usage: 'create --owner O --scopes a,b [--plan free|pro] [--name N] [--expires-in 30d] [--json]',
+    usage: 'create --owner O --scopes a,b [--plan free|pro] [--name N] [--expires-in 30d] [--allow-unknown-scopes] [--json]',
     summary: 'issue a key; its secret is printed once',
     positionals: [],
     options: {
@@ -53,6 +55,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       plan: { type: 'string' },
       name: { type: 'string' },
       'expires-in': { type: 'string' },
+      'allow-unknown-scopes': { type: 'boolean' },
       json: { type: 'boolean' },
     },
     help: `  --owner O               who the key belongs to (your customer's id), required
@@ -60,6 +63,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   --plan PLAN             usage plan: ${TIER_NAMES.join(', ')} (default ${DEFAULT_PLAN})
   --name N                a label, e.g. "ci"
   --expires-in DURATION   e.g. 90d; default: never expires
+  --allow-unknown-scopes  grant scopes that no route of the target requires (refused by default where the
+                          target's routes are known: the local mode, a stack with a RouteScopes output)
   --json                  print one JSON object (with "key" and "keyId") instead of text
 
 The secret is printed exactly once and stored only as its SHA-256 hash. The key gets a hidden usage key in the
@@ -113,7 +118,9 @@ disables the key's hidden usage key. Revoking a revoked key changes nothing in t
     summary: 'meter a JWT client (client credentials) under a usage plan',
     positionals: [],
     options: { issuer: { type: 'string' }, 'client-id': { type: 'string' }, plan: { type: 'string' }, json: { type: 'boolean' } },
-    help: `  --issuer I              the issuer exactly as its tokens' iss claim, e.g. https://login.example.com/
+    help: `  --issuer I              the issuer exactly as its tokens' iss claim, e.g. https://login.example.com/ (refused
+                          when the target's issuers are known and it is not one: the local mode, a stack with a
+                          JwtIssuers output)
   --client-id C           the client id (client_id claim)
   --plan P                ${TIER_NAMES.join(', ')}
   --json                  print one JSON object instead of text

@@ -10,6 +10,7 @@ import { bindJson, issuedKeyJson, issuedKeyText, keyDetailText, keyListText, rev
 import { crashHookFromEnv } from './intents';
 import { DEFAULT_PLAN, KEY_STATES, KeyManager, MAX_GRACE_SECONDS, type KeyState } from './key-manager';
 import { bindText, incompleteJson, incompleteText, reconcileText, revokeText } from './outcome-text';
+import { checkIssuerKnown, checkScopesKnown } from './known-names';
 import { resolveTarget, type ClientFactories, type Target } from './target';
 import { parseScopes, validateClientId, validateIssuer, validateKeyId, validateName, validateOwner, validatePlan } from './validation';
 
@@ -79,6 +80,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
 
   // Every flag is checked before the target is touched: bad input never reaches AWS.
   let run: (manager: KeyManager, target: Target) => Promise<void>;
+  // Checks against what the target accepts (known-names.ts): after the target is known, before any write.
+  let check: (target: Target) => void = () => {};
   let plan: ReturnType<typeof validatePlan> | undefined;
   const asJson = values.json === true;
   switch (command) {
@@ -90,6 +93,8 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const name = rawName === undefined ? undefined : validateName(rawName);
       const expiresIn = str(values, 'expires-in');
       const expiresInSeconds = expiresIn === undefined ? undefined : parseDuration('--expires-in', expiresIn);
+      const allowUnknownScopes = values['allow-unknown-scopes'] === true;
+      check = (target) => checkScopesKnown(scopes, target.known, allowUnknownScopes);
       run = async (manager) => {
         // Printed before the commit (the record is still pending): a killed run leaves a secret that never works.
         await manager.create({ owner, scopes, plan, name, expiresInSeconds }, (issued) =>
@@ -163,6 +168,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const clientId = validateClientId(required(command, values, 'client-id'));
       plan = validatePlan(required(command, values, 'plan'));
       const bindPlan = plan;
+      check = (target) => checkIssuerKnown(issuer, target.known);
       run = async (manager, target) => {
         const result = await manager.bindClient({ issuer, clientId, plan: bindPlan });
         if (asJson) {
@@ -181,6 +187,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const checkpoint = crashHookFromEnv(io.env);
   const target = await resolveTarget(targetFlags(values), { env: io.env, clients: io.clients, plan });
   try {
+    check(target);
     const manager = new KeyManager({
       dynamodb: target.dynamodb,
       tableName: target.tableName,

@@ -293,7 +293,8 @@ describe('the keys process killed between its steps', () => {
   });
 
   describe.concurrent('clients bind', () => {
-    const BIND = ['clients', 'bind', '--issuer', 'https://login.example.com/', '--client-id', 'svc-1', '--plan', 'pro', '--json'];
+    // The local mode trusts its own issuer only (ISSUER_PORT unset: 3001).
+    const BIND = ['clients', 'bind', '--issuer', 'https://127.0.0.1:3001', '--client-id', 'svc-1', '--plan', 'pro', '--json'];
 
     it.each(['bind:intent-written', 'bind:usage-key-created', 'bind:binding-written'] as const)(
       'killed at %s: the rerun leaves one binding with one enabled usage key, and no intent',
