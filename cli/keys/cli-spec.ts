@@ -32,7 +32,7 @@ AWS options:
   --profile NAME          AWS profile (default: AWS_PROFILE or the default chain)
   --usage-plan-id ID      usage plan id, as <plan>=<id> (repeatable) or a bare id for this command's --plan
   --rest-api-id ID        REST API id, and
-  --stage NAME            its stage: where revoke flushes the authorizer cache
+  --stage NAME            its stage: where revoke and rotate flush the authorizer cache
   --key-prefix PREFIX     key prefix (default: the stack's KeyPrefix output, else ptc_live_)
   --timeout DURATION      deadline of each AWS or store call, retries included (default 10s, at most 10m)`;
 
@@ -89,16 +89,21 @@ that is interrupted leaves nothing usable (a secret it printed never works), and
     help: `  --json                  print one JSON object instead of text`,
   },
   rotate: {
-    usage: 'rotate KEY_ID [--grace 1h] [--json]',
+    usage: 'rotate KEY_ID [--grace 1h] [--wait] [--key-cache-ttl 30s] [--json]',
     summary: 'new secret, same key id, scopes, plan and usage counters',
     positionals: ['KEY_ID'],
-    options: { grace: { type: 'string' }, json: { type: 'boolean' } },
+    options: { grace: { type: 'string' }, wait: { type: 'boolean' }, 'key-cache-ttl': { type: 'string' }, json: { type: 'boolean' } },
     help: `  --grace DURATION        how long the previous secret keeps working, 0s to 30d (default 1h)
+  --wait                  wait until the grace and the authorizer's key cache have run out, then flush the
+                          stage's cache again: when the command returns, the previous secret is refused
+                          everywhere (implied by --grace 0s)
+  --key-cache-ttl D       the authorizer's KEY_CACHE_TTL, for --wait (default 30s)
   --json                  print one JSON object (with "key" and "keyId") instead of text
 
 The new secret is printed exactly once. The key id (the Basic user name) and the usage identifier stay the same,
 so usage plan quotas carry on. The rotation happens only if the command exits 0: if it is interrupted, the
-previous secret stays the current one (a new secret it printed never works); run it again.`,
+previous secret stays the current one (a new secret it printed never works); run it again. The stage's authorizer
+cache is flushed after the rotation, as revoke does.`,
   },
   revoke: {
     usage: 'revoke KEY_ID [--wait] [--key-cache-ttl 30s] [--json]',

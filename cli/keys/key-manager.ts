@@ -38,6 +38,7 @@ import type {
   RevokeOptions,
   RevokeResult,
   RotatedKey,
+  RotateOptions,
 } from './key-model';
 import { KeyRecords } from './key-records';
 import type { UsageKeyProvider } from './usage-keys';
@@ -75,6 +76,8 @@ export class KeyManager {
       sleep: options.sleep ?? realSleep,
       revokeRecheckMs: options.revokeRecheckMs ?? 0,
       usageKeys,
+      flushAuthorizerCache: async () =>
+        options.usageKeys === undefined ? { flushed: false, reason: 'the target has no stage to flush' } : options.usageKeys.flushAuthorizerCache(),
     };
   }
 
@@ -92,8 +95,13 @@ export class KeyManager {
   }
 
   /** A new secret for the key; the previous one works `graceSeconds` more (see commands/rotate.ts). */
-  rotate(keyId: string, graceSeconds?: number, deliver?: (rotated: RotatedKey) => void | Promise<void>): Promise<RotatedKey> {
-    return rotateKey(this.ctx, keyId, graceSeconds, deliver);
+  rotate(
+    keyId: string,
+    graceSeconds?: number,
+    deliver?: (rotated: RotatedKey) => void | Promise<void>,
+    options: RotateOptions = {},
+  ): Promise<RotatedKey> {
+    return rotateKey(this.ctx, keyId, graceSeconds, deliver, options);
   }
 
   revoke(keyId: string, options: RevokeOptions = {}): Promise<RevokeResult> {

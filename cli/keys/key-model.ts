@@ -98,6 +98,21 @@ export interface IssuedKey {
 export interface RotatedKey extends IssuedKey {
   /** When the previous secret stops working. */
   readonly previousValidUntil: number;
+  /** The flush of the stage's authorizer cache right after the commit (absent in what `deliver` receives). */
+  readonly cacheFlush?: FlushOutcome;
+  /** The second flush, once the grace and the authorizer's key cache have both run out (with `waitForKeyCacheSeconds`). */
+  readonly lateCacheFlush?: FlushOutcome;
+}
+
+export interface RotateOptions {
+  /**
+   * Wait until the grace has ended and this long (the authorizer's KEY_CACHE_TTL) has passed since the commit, then
+   * flush the stage's authorizer cache again: when rotate returns, the previous secret is refused everywhere.
+   * @default undefined (no wait: one flush right after the commit)
+   */
+  readonly waitForKeyCacheSeconds?: number;
+  /** Told how long the wait will be, before it starts (the CLI says so on stderr). */
+  readonly onWait?: (seconds: number) => void;
 }
 
 export interface ListFilter {

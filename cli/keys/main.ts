@@ -9,7 +9,7 @@ import { InputError, KeyCliError } from './errors';
 import { bindJson, issuedKeyJson, issuedKeyText, keyDetailText, keyListText, revokeJson, summaryJson } from './format';
 import { crashHookFromEnv } from './intents';
 import { DEFAULT_PLAN, KEY_STATES, KeyManager, MAX_GRACE_SECONDS, type KeyState } from './key-manager';
-import { bindText, incompleteJson, incompleteText, reconcileText, revokeText } from './outcome-text';
+import { bindText, incompleteJson, incompleteText, reconcileText, revokeText, rotateFlushText } from './outcome-text';
 import { checkIssuerKnown, checkScopesKnown } from './known-names';
 import { resolveTarget, type ClientFactories, type Target } from './target';
 import { parseScopes, validateClientId, validateIssuer, validateKeyId, validateName, validateOwner, validatePlan } from './validation';
@@ -137,8 +137,22 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const grace = str(values, 'grace');
       const graceSeconds =
         grace === undefined ? undefined : parseDuration('--grace', grace, { minSeconds: 0, maxSeconds: MAX_GRACE_SECONDS });
-      run = async (manager) => {
-        await manager.rotate(keyId, graceSeconds, (rotated) => io.stdout(asJson ? json(issuedKeyJson(rotated)) : issuedKeyText(rotated, now())));
+      // A 0s grace means "the old secret stops now": only the wait-and-flush keeps that promise (commands/rotate.ts).
+      const wait = values.wait === true || graceSeconds === 0;
+      const ttl = str(values, 'key-cache-ttl');
+      if (ttl !== undefined && !wait) throw new InputError('usage', 'rotate: --key-cache-ttl only applies with --wait (or --grace 0s)');
+      const keyCacheSeconds = wait ? parseDuration('--key-cache-ttl', ttl ?? '30s', { minSeconds: 0, maxSeconds: 3600 }) : undefined;
+      run = async (manager, target) => {
+        const result = await manager.rotate(
+          keyId,
+          graceSeconds,
+          (rotated) => io.stdout(asJson ? json(issuedKeyJson(rotated)) : issuedKeyText(rotated, now())),
+          {
+            waitForKeyCacheSeconds: keyCacheSeconds,
+            onWait: (seconds) => io.stderr(`Waiting ${seconds}s for the grace and the authorizer's key cache to run out...\n`),
+          },
+        );
+        io.stderr(rotateFlushText(result, target));
       };
       break;
     }

@@ -2,7 +2,7 @@
  * The keys CLI's text for what revoke, clients bind and reconcile did, and the warnings about unfinished changes.
  */
 import { shortTime } from './format';
-import type { IncompleteChange, ReconcileReport } from './key-model';
+import type { IncompleteChange, ReconcileReport, RotatedKey } from './key-model';
 import type { KeyManager } from './key-manager';
 import type { Target } from './target';
 
@@ -85,4 +85,23 @@ export function bindText(result: Awaited<ReturnType<KeyManager['bindClient']>>, 
       return lines.join('\n') + '\n';
     }
   }
+}
+
+/** After rotate (on stderr: stdout holds the secret): what the flushes did and when the old secret is refused. */
+export function rotateFlushText(result: RotatedKey, target: Target): string {
+  if (result.lateCacheFlush?.flushed) {
+    return 'The grace and the key cache have run out and the authorizer cache was flushed again: the previous secret is refused everywhere now.\n';
+  }
+  const until = shortTime(result.previousValidUntil);
+  if (result.cacheFlush?.flushed) {
+    return (
+      `The stage's authorizer cache was flushed. The previous secret is refused from ${until} once the authorizer's key cache ` +
+      `(KEY_CACHE_TTL, 30 s by default) has expired, plus the gateway's result cache TTL; use --wait to close that window.\n`
+    );
+  }
+  const reason = result.cacheFlush !== undefined && !result.cacheFlush.flushed ? result.cacheFlush.reason : 'no stage to flush';
+  return (
+    `${target.kind === 'aws' ? 'warning: ' : ''}authorizer cache not flushed (${reason}): the previous secret is refused from ${until} ` +
+    `plus KEY_CACHE_TTL and the authorizer result cache TTL.\n`
+  );
 }

@@ -236,7 +236,7 @@ describe('the keys process killed between its steps', () => {
           // Any write command undoes it; here, the same rotate again.
           const rerun = await w.inProcess(['rotate', keyId, '--grace', grace, '--json']);
           expect(rerun, rerun.stderr).toMatchObject({ code: 0 });
-          expect(rerun.stderr).toMatch(/^note: undid an interrupted rotate of key_\w+ .*: its previous secret is the current one\n$/);
+          expect(rerun.stderr).toMatch(/^note: undid an interrupted rotate of key_\w+ .*: its previous secret is the current one\n/);
           const secret = secretIn(rerun)!;
 
           const final = await w.items();

@@ -2,7 +2,7 @@
 import type { IntentEngine } from '../intent-engine';
 import type { IntentHolder } from '../intents';
 import type { KeyRecords } from '../key-records';
-import type { UsageKeyProvider } from '../usage-keys';
+import type { FlushOutcome, UsageKeyProvider } from '../usage-keys';
 
 export interface CommandContext {
   readonly records: KeyRecords;
@@ -19,4 +19,6 @@ export interface CommandContext {
   readonly revokeRecheckMs: number;
   /** The target's usage keys; an InputError when the target has none. */
   readonly usageKeys: () => UsageKeyProvider;
+  /** Flushes the stage's authorizer cache where the target can (not flushed when it has no usage keys). */
+  readonly flushAuthorizerCache: () => Promise<FlushOutcome>;
 }

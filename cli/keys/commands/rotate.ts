@@ -4,7 +4,8 @@ import { apiKeyItem, apiKeyPartitionKey, type ApiKeyRecord } from '../../../lamb
 import { supersedeSecret } from '../conditional-updates';
 import { AwsOperationError, InputError } from '../errors';
 import { pendingAttributes, PENDING_STATUS, type Intent } from '../intents';
-import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, type RotatedKey } from '../key-model';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS, type RotatedKey, type RotateOptions } from '../key-model';
+import type { FlushOutcome } from '../usage-keys';
 import { pickCurrent, stateOf, summarize } from '../summaries';
 import { validateKeyId } from '../validation';
 import type { CommandContext } from './context';
@@ -18,12 +19,16 @@ import type { CommandContext } from './context';
  * end, on condition that it is still active and not superseded); the commit (the new record made `active`,
  * on condition that it is still pending: a revoke meanwhile abandons it). A failure or a crash before the commit
  * is undone: the previous secret is restored and stays the only current one.
+ *
+ * Then the stage's authorizer cache is flushed, as revoke does, and with `waitForKeyCacheSeconds` flushed again
+ * once the grace has ended and every authorizer's key cache has expired (see {@link finishWithFlushes}).
  */
 export async function rotateKey(
   ctx: CommandContext,
   keyId: string,
   graceSeconds: number = DEFAULT_GRACE_SECONDS,
   deliver?: (rotated: RotatedKey) => void | Promise<void>,
+  options: RotateOptions = {},
 ): Promise<RotatedKey> {
   validateKeyId(keyId);
   if (!(Number.isInteger(graceSeconds) && graceSeconds >= 0 && graceSeconds <= MAX_GRACE_SECONDS)) {
@@ -104,7 +109,28 @@ export async function rotateKey(
 
   await ctx.engine.commit(intent, [], delivered);
   await ctx.engine.at('rotate:committed');
-  if (delivered) return rotated;
+  const flushes = await finishWithFlushes(ctx, validUntil, options);
+  if (delivered) return { ...rotated, ...flushes };
   const after = await ctx.records.loadRecords(keyId);
-  return { ...rotated, summary: summarize(after.length > 0 ? after : projected, ctx.now()) };
+  return { ...rotated, ...flushes, summary: summarize(after.length > 0 ? after : projected, ctx.now()) };
+}
+
+/**
+ * Why two flushes: the gateway caches an Allow for the old secret for its result cache TTL (G), and an authorizer
+ * that read the old record before the rotation keeps it for its key cache TTL (K) without the new expiry. A flush
+ * right after the commit empties the gateway's cache, but such an authorizer may answer Allow again, which the
+ * gateway caches for G. Once the grace has ended and K has passed since the commit, no authorizer can allow the old
+ * secret: a flush then is the last one needed, and the old secret is refused everywhere when rotate returns.
+ */
+async function finishWithFlushes(
+  ctx: CommandContext,
+  validUntil: number,
+  options: RotateOptions,
+): Promise<{ cacheFlush: FlushOutcome; lateCacheFlush?: FlushOutcome }> {
+  const cacheFlush = await ctx.flushAuthorizerCache();
+  if (options.waitForKeyCacheSeconds === undefined || !cacheFlush.flushed) return { cacheFlush };
+  const seconds = Math.max(validUntil - ctx.now(), options.waitForKeyCacheSeconds);
+  options.onWait?.(seconds);
+  if (seconds > 0) await ctx.sleep(seconds * 1000);
+  return { cacheFlush, lateCacheFlush: await ctx.flushAuthorizerCache() };
 }
