@@ -130,7 +130,7 @@ describe('create on AWS', () => {
     const failure = await manager().create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
 
     expect(failure).toMatchObject({ code: 'api_key_quota_exceeded', exitCode: 1 });
-    expect((failure as Error).message).toMatch(/10,000.*Service Quotas/s);
+    expect((failure as Error).message).toMatch(/10,000, which cannot be raised.*delete-api-key/s);
     expect(inputsOf(CreateUsagePlanKeyCommand)).toEqual([]);
     expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
   });
