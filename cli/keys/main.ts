@@ -1,6 +1,8 @@
 /**
- * `keys`: argument parsing, help and printing around {@link KeyManager}. Returns the exit code instead of exiting,
- * so tests run it in-process with their own clients: 0 success, 1 AWS (or local store) failure, 2 bad input.
+ * `keys`: the dispatcher around {@link KeyManager}: check every flag (args.ts, cli-spec.ts), resolve the target,
+ * check the input against what the target accepts (known-names.ts), run the command and print (format.ts,
+ * outcome-text.ts). Returns the exit code instead of exiting, so tests run it in-process with their own clients:
+ * 0 success, 1 AWS (or local store) failure, 2 bad input.
  */
 import { parse, required, str, targetFlags } from './args';
 import { commandHelp, COMMANDS, mainHelp } from './cli-spec';
