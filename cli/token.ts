@@ -1,6 +1,7 @@
 /**
  * `npm run token -- [options]`: prints one access token of the local issuer on stdout, and nothing else (notes go
- * to stderr). See local/token.ts for the options.
+ * to stderr). See local/token.ts for the options. Exit codes: 0 a token, 2 bad input (unknown option or client,
+ * bad value), 1 any other failure.
  */
 import { loadDevClients } from '../local/dev-clients';
 import { defaultDataDir, localPaths } from '../local/state';
@@ -19,7 +20,8 @@ try {
     process.stdout.write(`${token}\n`);
   }
 } catch (error) {
-  const message = error instanceof TokenUsageError ? `${error.message}\n\n${TOKEN_USAGE}` : (error as Error).message;
+  const message = error instanceof TokenUsageError ? `error: ${error.message}\n\n${TOKEN_USAGE}` : `error: ${(error as Error).message}`;
   process.stderr.write(`${message}\n`);
-  process.exitCode = 1;
+  // Exit codes as the keys CLI: 2 bad input, 1 anything else.
+  process.exitCode = error instanceof TokenUsageError ? 2 : 1;
 }
