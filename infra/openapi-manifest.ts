@@ -286,3 +286,39 @@ export function routeManifestFromOpenApi(file: string): OpenApiRouteManifest {
 export function isOpenApiDocument(document: unknown): boolean {
   return isObject(document) && (typeof document.openapi === 'string' || typeof document.swagger === 'string');
 }
+
+/**
+ * A route manifest file as the commands and the local mode take it: a manifest (`{"routes": [...]}`, optionally with
+ * `publicRoutes`) or an OpenAPI/Swagger file, JSON or YAML. Validated with the authorizer's own parser.
+ */
+export function readRouteManifestFile(file: string): OpenApiRouteManifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new OpenApiManifestError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const document = parseOpenApiText(text, file);
+  if (isOpenApiDocument(document)) return manifestFromOpenApi(document, file).manifest;
+  try {
+    compileManifest(document, file);
+  } catch (error) {
+    throw new OpenApiManifestError((error as Error).message);
+  }
+  const manifest = document as { routes: RouteSpec[]; publicRoutes?: unknown };
+  const publicRoutes = readPublicRoutes(manifest.publicRoutes, file);
+  return { routes: manifest.routes, publicRoutes };
+}
+
+function readPublicRoutes(value: unknown, file: string): PublicRoute[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new OpenApiManifestError(`${file}: publicRoutes must be an array of {method, path}`);
+  return value.map((entry: unknown, index) => {
+    const route = (isObject(entry) ? entry : {}) as Record<string, unknown>;
+    const method = typeof route.method === 'string' ? route.method.toUpperCase() : '';
+    if (!/^(GET|PUT|POST|DELETE|PATCH|HEAD|ANY)$/.test(method) || typeof route.path !== 'string' || !route.path.startsWith('/')) {
+      throw new OpenApiManifestError(`${file}: publicRoutes[${index}] must be {"method": "GET|PUT|POST|DELETE|PATCH|HEAD|ANY", "path": "/..."}`);
+    }
+    return { method, path: route.path, reason: typeof route.reason === 'string' ? route.reason : 'listed public' };
+  });
+}
