@@ -7,7 +7,7 @@
  * exponential backoff. The clock and sleep are injectable so tests run without waiting.
  */
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { AttachFailure, awsErrorName } from './errors';
+import { AttachFailure, AttachInputError, awsErrorName } from './errors';
 
 export interface Clock {
   now(): number;
@@ -90,7 +90,7 @@ export class ControlPlane {
           if (isRetryable(error)) {
             throw new AttachFailure(`${operation} (${what}) still failed after ${attempt} attempts: ${awsErrorName(error)}: ${(error as Error).message}`, { cause: error });
           }
-          throw error;
+          throw describeFailure(operation, what, error);
         }
         const backoff = Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 1)));
         const retryAfter = Number((error as { retryAfterSeconds?: unknown }).retryAfterSeconds);
@@ -112,4 +112,18 @@ export class ControlPlane {
     }
     this.lastCall.set(bucket, this.clock.now());
   }
+}
+
+/** NotFoundException passes through (callers turn it into a target error); the rest say which call failed. */
+function describeFailure(operation: string, what: string, error: unknown): Error {
+  const name = awsErrorName(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (name === 'NotFoundException' || error instanceof AttachFailure || error instanceof AttachInputError) return error as Error;
+  if (message === 'Region is missing' || name === 'RegionMissingError') {
+    return new AttachInputError('no AWS region configured: pass --region or set AWS_REGION');
+  }
+  if (name === 'CredentialsProviderError') {
+    return new AttachFailure('no AWS credentials found: set AWS_PROFILE or pass --profile', { cause: error });
+  }
+  return new AttachFailure(`${operation} (${what}) failed: ${name}: ${message}`, { cause: error });
 }

@@ -105,3 +105,23 @@ export function detachPlanJson(plan: DetachPlan): Record<string, unknown> {
     pendingDeployment: plan.pendingDeployment ?? null,
   };
 }
+
+export function detachPlanText(plan: DetachPlan): string {
+  const lines = [`API ${plan.restApiId}, authorizer ${plan.authorizerId}${plan.stageName ? `, stage ${plan.stageName}` : ''}`, ''];
+  if (plan.restores.length > 0) {
+    lines.push(`Methods to restore (${plan.restores.length}):`);
+    lines.push(
+      ...table([
+        ['METHOD', 'PATH', 'FROM', 'TO'],
+        ...plan.restores.map((r) => [r.method, r.path, describeAuth(r.from), `${describeAuth(r.to)}${r.recorded ? '' : ' (unrecorded)'}`]),
+      ]),
+    );
+  } else {
+    lines.push('Methods to restore: none');
+  }
+  if (plan.unrecorded.length > 0) lines.push(`error: on the authorizer without a record (pass --unrecorded-as): ${list(plan.unrecorded)}`);
+  if (plan.keySource) lines.push(`API key source: ${plan.keySource.from} -> ${plan.keySource.to}`);
+  if (plan.gatewayResponses.length > 0) lines.push(`Gateway responses to restore (${plan.gatewayResponses.length}): ${plan.gatewayResponses.map((g) => g.type).join(', ')}`);
+  if (plan.pendingDeployment) lines.push(`A deployment of stage ${plan.pendingDeployment} is owed by a stopped run`);
+  return `${lines.join('\n')}\n`;
+}

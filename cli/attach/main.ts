@@ -12,7 +12,7 @@ import { applyPlan } from './apply';
 import { ControlPlane, type Clock } from './control-plane';
 import { applyDetach, computeDetachPlan, UNRECORDED_CHOICES, type UnrecordedAs } from './detach';
 import { AttachFailure, AttachInputError, exitCodeOf } from './errors';
-import { detachPlanJson, planJson, planText } from './format';
+import { detachPlanJson, detachPlanText, planJson, planText } from './format';
 import { computePlan, planDisagrees, planHasErrors } from './plan';
 import { DynamoDbAttachStateStore, type AttachStateStore } from './state-store';
 import { EXISTING_API_STACK_NAME, resolveAttachTarget, type AttachTarget } from './target';
@@ -139,13 +139,13 @@ export async function runAttachCli(argv: readonly string[], io: AttachIo): Promi
     const progress = values.json ? undefined : (line: string) => io.stdout(`${line}\n`);
 
     if (command === 'detach') {
-      const store = values['dry-run'] ? undefined : stateStore(target);
+      const store = stateStore(target);
       const snapshot = await readApi(controlPlane, snapshotTarget);
-      const record = store ? await store.load(target.restApiId) : undefined;
+      const record = await store.load(target.restApiId);
       const plan = computeDetachPlan(snapshot, record, unrecordedAs ? { unrecordedAs: unrecordedAs as UnrecordedAs } : {});
-      if (values['dry-run'] || !store) {
-        io.stdout(values.json ? `${JSON.stringify(detachPlanJson(plan), null, 2)}\n` : `${JSON.stringify(detachPlanJson(plan), null, 2)}\n`);
-        return 0;
+      if (values['dry-run']) {
+        io.stdout(values.json ? `${JSON.stringify(detachPlanJson(plan), null, 2)}\n` : detachPlanText(plan));
+        return plan.unrecorded.length > 0 ? 1 : 0;
       }
       const result = await applyDetach(plan, record, { controlPlane, store, progress });
       io.stdout(

@@ -359,6 +359,20 @@ describe('targets and input errors (exit 2)', () => {
     fake.inject('GetRestApi', () => Object.assign(new Error('User is not authorized to perform: apigateway:GET'), { name: 'AccessDeniedException' }));
     const result = await attach(['plan', '--manifest', files.file('ad.json', MANIFEST), ...target()]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('error: User is not authorized to perform: apigateway:GET\n');
+    expect(result.stderr).toBe('error: GetRestApi (k3x9q2w7ab) failed: AccessDeniedException: User is not authorized to perform: apigateway:GET\n');
+  });
+});
+
+describe('detach --dry-run', () => {
+  it('prints what detach would restore and changes nothing', async () => {
+    shopApi();
+    await attach(['apply', '--manifest', files.file('dry.json', MANIFEST), ...target()]);
+    const before = writes();
+    const result = await attach(['detach', '--dry-run', ...target()]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Methods to restore (4):');
+    expect(result.stdout.split('\n').find((l) => /^\s+DELETE\s+\/items\/\{id\}/.test(l))).toMatch(/CUSTOM x1y2z3\s+AWS_IAM$/);
+    expect(result.stdout).toContain('API key source: AUTHORIZER -> HEADER');
+    expect(writes()).toEqual(before);
   });
 });
