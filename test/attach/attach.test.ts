@@ -1,6 +1,8 @@
 /**
  * `attach plan|apply|check|detach` against the fake API Gateway control plane and a real key table (dynalite).
  */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
 import { newKeyTable } from '../cli/support';
@@ -374,5 +376,46 @@ describe('detach --dry-run', () => {
     expect(result.stdout.split('\n').find((l) => /^\s+DELETE\s+\/items\/\{id\}/.test(l))).toMatch(/CUSTOM x1y2z3\s+AWS_IAM$/);
     expect(result.stdout).toContain('API key source: AUTHORIZER -> HEADER');
     expect(writes()).toEqual(before);
+  });
+});
+
+describe('quotas across runs', () => {
+  it('a detach right after an apply waits out the 5 s CreateDeployment quota instead of failing', async () => {
+    shopApi();
+    await attach(['apply', '--manifest', files.file('quota.json', MANIFEST), ...target()]);
+    const result = await attach(['detach', ...target()]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('CreateDeployment: TooManyRequestsException, retrying in 5.0 s\n');
+    expect(fake.deployments.map((d) => d.id)).toEqual(['dep001', 'dep002']);
+    expect(fake.deployments[1]!.at - fake.deployments[0]!.at).toBeGreaterThanOrEqual(5000);
+  });
+});
+
+describe('the existing-API stack as the target', () => {
+  const cloudFormation = mockClient(CloudFormationClient);
+  afterAll(() => cloudFormation.restore());
+
+  it('reads RestApiId, AuthorizerId, StageName and KeyTableName from the stack outputs', async () => {
+    shopApi();
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'PortcullisExistingApi' }).resolves({
+      Stacks: [
+        {
+          StackName: 'PortcullisExistingApi',
+          StackStatus: 'CREATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [
+            { OutputKey: 'RestApiId', OutputValue: fake.restApiId },
+            { OutputKey: 'AuthorizerId', OutputValue: fake.authorizerId },
+            { OutputKey: 'StageName', OutputValue: fake.stageName },
+            { OutputKey: 'KeyTableName', OutputValue: table },
+          ],
+        },
+      ],
+    });
+    const result = await attach(['apply', '--manifest', files.file('stack.json', MANIFEST)]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(fake.methodsReferencing(fake.authorizerId)).toHaveLength(4);
+    expect(await storedRecord(dynamo, table, fake.restApiId)).toMatchObject({ authorizerId: fake.authorizerId });
   });
 });
