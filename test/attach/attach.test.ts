@@ -245,6 +245,22 @@ describe('attach apply', () => {
     expect(fake.authorizations()).toEqual(original);
   });
 
+  it.each([0, 1, 3])('stopped after %i UpdateMethod calls: the rerun completes, deploys once, and detach restores the originals', async (k) => {
+    shopApi();
+    const original = fake.authorizations();
+    const manifest = files.file(`stop-${k}.json`, MANIFEST);
+    fake.inject('UpdateMethod', (call) => (call > k ? badRequest('injected: the process died here') : undefined));
+    expect((await attach(['apply', '--manifest', manifest, ...target()])).code).toBe(1);
+    expect(fake.methodsReferencing(fake.authorizerId)).toHaveLength(k);
+    fake.clearFaults();
+    expect((await attach(['apply', '--manifest', manifest, ...target()])).code).toBe(0);
+    expect(fake.deployments).toHaveLength(1);
+    expect((await attach(['check', '--manifest', manifest, ...target()])).code).toBe(0);
+    clock.sleep(6000);
+    expect((await attach(['detach', ...target()])).code).toBe(0);
+    expect(fake.authorizations()).toEqual(original);
+  });
+
   it('a crash after the changes but before the deployment is completed by a rerun that only deploys', async () => {
     shopApi();
     const manifest = files.file('crash.json', MANIFEST);
