@@ -168,7 +168,7 @@ export function computePlan(snapshot: ApiSnapshot, manifest: CompiledManifest, o
     }
     if (inManifest.has(methodKey(method.httpMethod, method.path))) continue;
     if (usesAuthorizer(method, authorizerId)) {
-      drift.push({ ...ref, reason: 'uses the authorizer but is not in the manifest: add it to the manifest, or run detach' });
+      drift.push({ ...ref, reason: 'uses the authorizer but is not in the manifest: add it to the manifest, or take it off the authorizer' });
     } else {
       otherMethods.push({ ...ref, authorizationType: method.authorizationType });
     }

@@ -2,15 +2,22 @@
  * The construct built from the same OpenAPI file as a SpecRestApi: the authorizer receives exactly the spec's routes,
  * so the API and its authorizer cannot drift apart.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { routeManifestFromOpenApi } from '../../infra/openapi-manifest';
 import { PortcullisAuthorizer } from '../../infra/portcullis-authorizer';
 import { PortcullisExistingApiStack } from '../../infra/existing-api-stack';
-import { manifestFromTemplate, unbundledApp } from '../infra/support';
+import { manifestFromTemplate } from '../infra/support';
+
+// Synthesis writes its assembly (and validation reports) somewhere: here, a folder the test removes.
+const outdir = mkdtempSync(join(tmpdir(), 'portcullis-openapi-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+const unbundledApp = () => new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
 
 const FIXTURE = join(__dirname, 'fixtures', 'orders-api.yaml');
 
