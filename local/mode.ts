@@ -30,7 +30,9 @@ import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPat
 import { startLocalStore, type LocalStore } from './store';
 import { OAuthIssuer } from './oauth-issuer';
 import { RouteTable, type RouteDefinition } from './route-table';
-import { createSampleBackend } from './sample-backend';
+import { createEchoBackend } from './proxy-backend';
+import { createSampleBackend, type ProxyHandler } from './sample-backend';
+import type { RouteManifest } from '../lambda/route-manifest';
 import { UsagePlanMeter } from './usage-plans';
 
 /** The usage key JWT clients without a binding of their own are metered under (the default plan's shared key). */
@@ -81,7 +83,21 @@ export interface LocalModeOptions {
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Wraps the authorizer function the gateway invokes (tests: fault injection). */
   readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
+  /** The user's API (`npm start -- --manifest`): its routes behind the authorizer and its public routes. Default: the sample's. */
+  readonly api?: LocalApi;
+  /** JWT_ISSUERS entries trusted besides the local issuer (`--issuers`). */
+  readonly issuers?: readonly Readonly<Record<string, unknown>>[];
+  /** What the gateway forwards to (`--backend`). Default: the sample backend, or with `api` an echo of the request. */
+  readonly backend?: ProxyHandler;
 }
+
+/** A user's API for the local mode: the route manifest and the routes served without the authorizer. */
+export interface LocalApi {
+  readonly manifest: RouteManifest;
+  readonly publicRoutes: readonly { readonly method: string; readonly path: string }[];
+}
+
+const SAMPLE_API: LocalApi = { manifest: SAMPLE_ROUTE_MANIFEST, publicRoutes: SAMPLE_PUBLIC_ROUTES };
 
 export interface LocalMode {
   readonly ports: LocalPorts;
@@ -100,7 +116,13 @@ export interface LocalMode {
 }
 
 /** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
-export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string; env: Env }): Record<string, string> {
+export function localAuthorizerEnv(options: {
+  issuerUrl: string;
+  caFile: string;
+  env: Env;
+  routeManifest?: RouteManifest;
+  issuers?: readonly Readonly<Record<string, unknown>>[];
+}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASS_THROUGH_SETTINGS) {
     const value = options.env[name];
@@ -108,9 +130,10 @@ export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string;
   }
   return {
     ...env,
-    ROUTE_MANIFEST: JSON.stringify(SAMPLE_ROUTE_MANIFEST),
+    ROUTE_MANIFEST: JSON.stringify({ routes: (options.routeManifest ?? SAMPLE_ROUTE_MANIFEST).routes }),
     JWT_ISSUERS: JSON.stringify([
       { issuer: options.issuerUrl, audience: SAMPLE_AUDIENCE, jwksUri: `${options.issuerUrl}/.well-known/jwks.json` },
+      ...(options.issuers ?? []),
     ]),
     KEY_TABLE_NAME: LOCAL_KEY_TABLE,
     API_KEY_PREFIX: LOCAL_KEY_PREFIX,
@@ -121,9 +144,14 @@ export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string;
 }
 
 export function sampleRouteDefinitions(): RouteDefinition[] {
+  return routeDefinitions(SAMPLE_API);
+}
+
+/** The gateway's routes for an API: public ones without the authorizer, the manifest's behind it. */
+export function routeDefinitions(api: LocalApi): RouteDefinition[] {
   return [
-    ...SAMPLE_PUBLIC_ROUTES.map((route) => ({ method: route.method, path: route.path, authorized: false, metered: false })),
-    ...SAMPLE_ROUTE_MANIFEST.routes.map((route) => ({
+    ...api.publicRoutes.map((route) => ({ method: route.method, path: route.path, authorized: false, metered: false })),
+    ...api.manifest.routes.map((route) => ({
       method: route.method,
       path: route.path,
       authorized: true,
@@ -158,7 +186,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     });
     cleanups.push(() => store.stop());
 
-    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, audience: SAMPLE_AUDIENCE, scopesSupported: SAMPLE_SCOPES });
+    const api = options.api ?? SAMPLE_API;
+    const scopesSupported = options.api === undefined ? SAMPLE_SCOPES : manifestScopes(api.manifest);
+    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, audience: SAMPLE_AUDIENCE, scopesSupported });
     const issuerServer = issuer.createServer();
     const issuerPort = await listen(issuerServer, ports.issuer, LOCAL_HOST, 'ISSUER_PORT', 'local OAuth issuer');
     cleanups.push(() => closeServer(issuerServer));
@@ -170,7 +200,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       tokenEndpoint: `${issuerUrl}/oauth2/token`,
     });
 
-    const config = loadConfig(localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env }));
+    const config = loadConfig(
+      localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env, routeManifest: api.manifest, ...(options.issuers ? { issuers: options.issuers } : {}) }),
+    );
     const { handler, deps } = createAuthorizerHandler(config, {
       log:
         options.logLevel || options.writeLog
@@ -197,13 +229,13 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
     const authorizer: AuthorizerFunction = (event, context) => handler(event, context);
     const gateway = new LocalGateway({
-      routes: new RouteTable(sampleRouteDefinitions()),
+      routes: new RouteTable(routeDefinitions(api)),
       stage: LOCAL_STAGE,
       authorizer: options.wrapAuthorizer ? options.wrapAuthorizer(authorizer) : authorizer,
       cache: new AuthorizerResultCache(authorizerCacheTtlSeconds),
       usageKeys: store.registry,
       meter: new UsagePlanMeter(tiers),
-      backend: createSampleBackend(),
+      backend: options.backend ?? (options.api === undefined ? createSampleBackend() : createEchoBackend()),
       responses: options.gatewayResponses ?? servedGatewayResponses(),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
@@ -230,4 +262,14 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     await stopAll();
     throw error;
   }
+}
+
+/** Every scope a manifest names (the local issuer publishes them in its discovery document). */
+function manifestScopes(manifest: RouteManifest): string[] {
+  const scopes = new Set<string>();
+  for (const route of manifest.routes) {
+    for (const scope of route.scopes ?? []) scopes.add(scope);
+    for (const set of route.anyOf ?? []) for (const scope of set) scopes.add(scope);
+  }
+  return [...scopes].sort();
 }

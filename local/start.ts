@@ -1,27 +1,23 @@
 /**
- * `npm start [-- --memory]`: the local mode. Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
+ * `npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]`: the local mode (arguments:
+ * start-options.ts). Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
  * accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT) or SIGTERM
  * stops everything. Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
  */
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
 import { DataDirectoryInUseError } from './store';
+import { parseStartArgs, START_USAGE, StartUsageError, type StartOptions } from './start-options';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm start [-- --memory]
-
-  --memory   keep the key store in memory (nothing is written under .local/dynamodb)
-
-Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (300, 0 = off),
-KEY_CACHE_TTL (30) and the authorizer settings listed in the README.`;
+const USAGE = START_USAGE;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -41,21 +37,31 @@ function accessLog(entry: AccessLogEntry): void {
   log.line(`${entry.method} ${entry.path} -> ${entry.status} (${entry.latencyMs} ms${details})`);
 }
 
-async function main(): Promise<void> {
-  let args;
+/** Starts the local mode (`portcullis local ...`); resolves 0 once it serves, and keeps running until a signal. */
+export async function main(argv: string[]): Promise<number> {
+  let args: StartOptions;
   try {
-    args = parseArgs({ options: { memory: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+    args = parseStartArgs(argv);
   } catch (error) {
-    fail(`${(error as Error).message}\n\n${USAGE}`);
+    if (error instanceof StartUsageError) fail(`${error.message}\n\n${USAGE}`);
+    throw error;
   }
-  if (args.values.help) {
+  if (args.help) {
     process.stdout.write(`${USAGE}\n`);
-    return;
+    return 0;
   }
 
   let local: LocalMode;
   try {
-    local = await startLocalMode({ memory: args.values.memory === true, env: process.env, onRequest: accessLog, writeLog: log.line });
+    local = await startLocalMode({
+      memory: args.memory,
+      env: process.env,
+      onRequest: accessLog,
+      writeLog: log.line,
+      ...(args.api ? { api: args.api } : {}),
+      ...(args.issuers ? { issuers: args.issuers } : {}),
+      ...(args.backend ? { backend: args.backend } : {}),
+    });
   } catch (error) {
     if (
       error instanceof PortInUseError ||
@@ -80,6 +86,7 @@ async function main(): Promise<void> {
       `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
+      ...(args.description ? [args.description] : []),
       `Gateway ready at ${local.gatewayUrl}`,
       '',
     ].join('\n'),
@@ -108,6 +115,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return 0;
 }
 
-main().catch((error: Error) => fail(`The local mode failed: ${error.message}`));
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: Error) => fail(`The local mode failed: ${error.message}`));
+}
