@@ -11,6 +11,7 @@ import { MAX_IDENTIFIER_LENGTH } from './key-table-schema';
 import { isValidScope } from './route-manifest';
 
 export interface MappedClaims {
+  readonly issuer: string;
   readonly subject?: string;
   readonly clientId?: string;
   readonly principal: string;
@@ -86,7 +87,7 @@ export class ClaimMapping {
   }
 
   /**
-   * Checks and maps a payload whose signature (or introspection) the caller has verified. `header` is the JWS header;
+   * Checks and maps a payload (the result is frozen) whose signature (or introspection) the caller has verified. `header` is the JWS header;
    * undefined for introspection results, which have none (the RFC 9068 `typ` check then does not apply).
    */
   map(payload: Payload, header: Payload | undefined): MappedClaims {
@@ -114,9 +115,12 @@ export class ClaimMapping {
     }
     const certificateThumbprint = this.confirmation(payload);
     const scopes = this.scopes(payload);
-    return certificateThumbprint === undefined
-      ? { subject, clientId, principal, scopes }
-      : { subject, clientId, principal, scopes, certificateThumbprint };
+    // One frozen object per verified token, built in one literal (no spread on this path).
+    return Object.freeze(
+      certificateThumbprint === undefined
+        ? { issuer: config.issuer, subject, clientId, principal, scopes }
+        : { issuer: config.issuer, subject, clientId, principal, scopes, certificateThumbprint },
+    );
   }
 
   private checkProfile(payload: Payload, header: Payload | undefined): void {

@@ -122,6 +122,6 @@ export class TokenIntrospector {
       const given = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
       if (!given.some((entry) => typeof entry === 'string' && audience.includes(entry))) reject('invalid_claims', 'Token audience is not accepted');
     }
-    return Object.freeze({ issuer: this.config.issuer, ...this.claims.map(answer, undefined) });
+    return this.claims.map(answer, undefined);
   }
 }

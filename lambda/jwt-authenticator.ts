@@ -217,6 +217,6 @@ export class JwtAuthenticator {
       if (exp - (start as number) > maxLifetime) reject('token_lifetime_exceeded', 'Token lifetime exceeds the maximum');
     }
     // Principal, client, scopes and the issuer's own checks (tenant, profile, binding...): claim-mapping.ts.
-    return Object.freeze({ issuer: entry.config.issuer, ...entry.claims.map(payload as Readonly<Record<string, unknown>>, header) });
+    return entry.claims.map(payload as Readonly<Record<string, unknown>>, header);
   }
 }
