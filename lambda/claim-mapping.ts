@@ -76,8 +76,10 @@ function valuesOf(value: unknown, source: ClaimSource): string[] {
 export class ClaimMapping {
   private readonly sources: readonly ClaimSource[];
   private readonly single?: ClaimSource;
-  /** Parsed scope lists by claim text (one source) or by the JSON of all sources' texts. */
+  /** Parsed scope lists by the claim's text (one string source). */
   private readonly interned = new Map<string, readonly string[]>();
+  /** Parsed scope lists by the JSON of the claim values (arrays, several sources): a separate map, so no text collides. */
+  private readonly internedJson = new Map<string, readonly string[]>();
   private readonly requiredClaims: readonly (readonly [string, string])[];
 
   constructor(private readonly config: IssuerConfig) {
@@ -153,27 +155,26 @@ export class ClaimMapping {
     if (single !== undefined) {
       const value = claimAt(payload, single.path);
       if (value === undefined) return NO_SCOPES;
-      if (typeof value !== 'string') return Object.freeze([...new Set(valuesOf(value, single))]);
-      return this.intern(value, () => valuesOf(value, single));
+      if (typeof value !== 'string') return this.intern(this.internedJson, JSON.stringify(value), () => valuesOf(value, single));
+      return this.intern(this.interned, value, () => valuesOf(value, single));
     }
     const values = this.sources.map((source) => claimAt(payload, source.path));
-    const collect = () => {
+    return this.intern(this.internedJson, JSON.stringify(values), () => {
       const names: string[] = [];
       values.forEach((value, i) => {
         if (value !== undefined) names.push(...valuesOf(value, this.sources[i]!));
       });
       return names;
-    };
-    if (!values.every((value) => value === undefined || typeof value === 'string')) return Object.freeze([...new Set(collect())]);
-    return this.intern(JSON.stringify(values), collect);
+    });
   }
 
-  private intern(key: string, parse: () => string[]): readonly string[] {
-    let scopes = this.interned.get(key);
+  /** A list is stored only once parsed without error: a refused value is never remembered. */
+  private intern(map: Map<string, readonly string[]>, key: string, parse: () => string[]): readonly string[] {
+    let scopes = map.get(key);
     if (scopes === undefined) {
       scopes = Object.freeze([...new Set(parse())]);
-      if (this.interned.size >= MAX_INTERNED_SCOPE_CLAIMS) this.interned.clear();
-      this.interned.set(key, scopes);
+      if (map.size >= MAX_INTERNED_SCOPE_CLAIMS) map.clear();
+      map.set(key, scopes);
     }
     return scopes;
   }

@@ -118,6 +118,14 @@ describe('Claim mapping', () => {
     expect(Object.isFrozen(first)).toBe(true);
   });
 
+  it('interns array claims too, and never lets a string claim reuse an array\'s list', () => {
+    const m = mapping({ scopeClaims: ['scp'] });
+    const first = m.map({ ...base, scp: ['a', 'b'] }, undefined).scopes;
+    expect(m.map({ ...base, scp: ['a', 'b'] }, undefined).scopes).toBe(first);
+    // The JSON text of that array, sent as a string, is parsed (and refused) on its own.
+    expect(refusal(() => m.map({ ...base, scp: '["a","b"]' }, undefined))).toBe('invalid_claims');
+  });
+
   it('refuses a claim of the wrong shape rather than skipping it', () => {
     expect(refusal(() => mapping({ scopeClaims: ['roles'] }).map({ ...base, roles: { admin: true } }, undefined))).toBe('invalid_claims');
     expect(refusal(() => mapping({ scopeClaims: ['roles'] }).map({ ...base, roles: ['has space'] }, undefined))).toBe('invalid_claims');
