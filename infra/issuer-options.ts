@@ -134,11 +134,22 @@ export function withIssuerSecret<T extends object>(issuer: T, options: IssuerFea
   return issuer;
 }
 
-/** Grants the role `secretsmanager:GetSecretValue` on exactly the introspection secrets of these issuers. */
-export function grantIssuerSecretReads(role: iam.IRole, issuers: readonly object[]): void {
+/**
+ * Grants the role `secretsmanager:GetSecretValue` on exactly the introspection secrets of these issuers: the secret
+ * given to `JwtIssuer.oidc`, or the ARN written in an entry read with `JwtIssuer.fromSetting`.
+ */
+export function grantIssuerSecretReads(role: iam.IRole, issuers: readonly { readonly spec: Readonly<Record<string, unknown>> }[]): void {
   for (const issuer of issuers) {
     const secret = secrets.get(issuer);
-    if (secret === undefined) continue;
+    if (secret === undefined) {
+      const arn = (issuer.spec.introspection as { clientSecretArn?: unknown } | undefined)?.clientSecretArn;
+      if (arn === undefined) continue;
+      if (typeof arn !== 'string' || (!Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/.test(arn))) {
+        throw new Error(`issuers: introspection.clientSecretArn must be the secret's complete ARN (with its 6-character suffix) to be granted, got ${JSON.stringify(arn)}`);
+      }
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
+      continue;
+    }
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

@@ -91,6 +91,15 @@ describe('Introspection client secret', () => {
     expect(JSON.stringify(secretReads(template))).toContain('secret:orders-api/introspection-??????');
   });
 
+  it('grants the ARN written in an entry read with JwtIssuer.fromSetting, and refuses a bare secret name there', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-api-introspection-AbCdEf';
+    const entry = (clientSecretArn: string) =>
+      JwtIssuer.fromSetting({ issuer: 'https://idp.example.com', audience: null, introspection: { endpoint: 'https://idp.example.com/i', clientId: 'a', clientSecretArn } });
+    const { template } = build(() => [entry(arn)]);
+    expect(secretReads(template)).toEqual([{ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: arn }]);
+    expect(() => build(() => [entry('orders-api-introspection')])).toThrow("introspection.clientSecretArn must be the secret's complete ARN");
+  });
+
   it('grants nothing on Secrets Manager without introspection', () => {
     const { template } = build(() => [JwtIssuer.oidc({ issuer: 'https://idp.example.com', audience: null })]);
     expect(secretReads(template)).toEqual([]);
