@@ -23,6 +23,7 @@ import { loadConfig, parseIssuers } from '../lambda/config';
 import { ConfigurationError } from '../lambda/errors';
 import { KEY_TABLE_SCHEMA } from '../lambda/key-table-schema';
 import { compileManifest, isValidScope, type RouteManifest, type RouteSpec } from '../lambda/route-manifest';
+import { boundTokenCachingProblem, grantIssuerSecretReads, issuerFeatureSpec, withIssuerSecret, type IssuerFeatureOptions } from './issuer-options';
 import { PortcullisKeyTable, type PortcullisKeyTableProps } from './portcullis-key-table';
 import { USAGE_TIERS, type UsageTier } from './usage-tiers';
 
@@ -68,8 +69,8 @@ function fail(prop: string, message: string): never {
 // ---------------------------------------------------------------------------------------------------------------------
 // Issuers
 
-/** A generic OAuth 2.0 / OpenID Connect issuer. */
-export interface OidcIssuerOptions {
+/** A generic OAuth 2.0 / OpenID Connect issuer; provider presets, claims, discovery, introspection: issuer-options.ts. */
+export interface OidcIssuerOptions extends IssuerFeatureOptions {
   /** The `iss` value, an https URL. */
   readonly issuer: string;
   /** Accepted `aud` values; `null`, written explicitly, skips the audience check. */
@@ -119,7 +120,8 @@ export class JwtIssuer {
     const spec: Record<string, unknown> = { issuer: options.issuer, audience: options.audience };
     if (options.jwksUri !== undefined) spec.jwksUri = options.jwksUri;
     if (options.scopeClaim !== undefined) spec.scopeClaim = options.scopeClaim;
-    return new JwtIssuer(spec);
+    Object.assign(spec, issuerFeatureSpec(options));
+    return withIssuerSecret(new JwtIssuer(spec), options);
   }
 
   /** An Amazon Cognito user pool; issuer and JWKS URI are derived from the pool id. */
@@ -456,6 +458,8 @@ export class PortcullisAuthorizer extends Construct {
         );
       }
     }
+    const bindingProblem = boundTokenCachingProblem(issuers.map((issuer) => issuer.spec), resultsCacheTtl, identitySources);
+    if (bindingProblem !== undefined) fail('resultsCacheTtl', bindingProblem);
     const keyCacheTtl = seconds('keyCacheTtl', props.keyCacheTtl, 30, 0, 3600);
     const keyNegativeCacheTtl = seconds('keyNegativeCacheTtl', props.keyNegativeCacheTtl, 5, 0, 3600);
     const verifiedTokenCacheTtl = seconds('verifiedTokenCacheTtl', props.verifiedTokenCacheTtl, 60, 0, 3600);
@@ -534,6 +538,7 @@ export class PortcullisAuthorizer extends Construct {
     const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     logGroup.grantWrite(this.role);
     if (this.keyTable !== undefined) this.grantKeyTableAccess(this.keyTable);
+    grantIssuerSecretReads(this.role, issuers);
 
     this.issuersJson = issuers.length > 0 ? stack.toJsonString(issuers.map((issuer) => issuer.spec)) : undefined;
     const environment: Record<string, string> = {

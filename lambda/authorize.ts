@@ -5,9 +5,11 @@
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { ApiKeyAuthenticator } from './api-key-authenticator';
+import { assertCertificateBinding, type ClientCertificateContext } from './certificate-binding';
 import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import { CredentialRejectedError } from './errors';
+import { isCompactJws, type TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import type { ApiKeyRecord } from './key-table-schema';
 import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
@@ -21,11 +23,15 @@ export interface AuthorizerRequest {
   readonly resource: string;
   readonly headers: HeaderMap;
   readonly multiValueHeaders: MultiValueHeaderMap;
+  /** Carries the mutual-TLS client certificate, for certificate-bound tokens. */
+  readonly requestContext?: ClientCertificateContext | null;
 }
 
 export interface AuthorizerDependencies {
   readonly manifest: CompiledManifest;
   readonly jwt?: JwtAuthenticator;
+  /** Opaque (non-JWS) bearer tokens, when an issuer has an introspection endpoint. */
+  readonly introspection?: TokenIntrospector;
   readonly apiKeys?: ApiKeyAuthenticator;
   readonly clientBindings: ClientBindingResolver;
   /** Memo of route statements (and the Allow document) per (stage, allowed routes); built once per container. */
@@ -159,10 +165,13 @@ function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies):
   const credential = extractCredential(request.headers, request.multiValueHeaders);
   if (credential.kind === 'jwt') {
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
+    if (deps.introspection !== undefined && !isCompactJws(credential.token)) return introspectedCaller(credential.token, request, deps, deps.introspection);
     const remembered = deps.jwt.cached(credential.token);
-    if (remembered !== undefined) return jwtCaller(remembered, true, deps);
+    if (remembered !== undefined) return jwtCaller(remembered, true, deps, request);
     const verified = deps.jwt.verify(credential.token, credential.base64urlText);
-    return verified instanceof Promise ? verified.then((identity) => jwtCaller(identity, false, deps)) : jwtCaller(verified, false, deps);
+    return verified instanceof Promise
+      ? verified.then((identity) => jwtCaller(identity, false, deps, request))
+      : jwtCaller(verified, false, deps, request);
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
   const cached = deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId);
@@ -172,7 +181,16 @@ function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies):
     .then(({ record, cacheHit }): VerifiedCaller => ({ kind: 'apiKey', record, cacheHit }));
 }
 
-function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDependencies): Eventually<VerifiedCaller> {
+/** An opaque token: introspected (or remembered from an earlier introspection), then treated as a verified token. */
+function introspectedCaller(token: string, request: AuthorizerRequest, deps: AuthorizerDependencies, introspection: TokenIntrospector): Eventually<VerifiedCaller> {
+  const remembered = introspection.cached(token);
+  if (remembered !== undefined) return jwtCaller(remembered, true, deps, request);
+  return introspection.introspect(token).then((identity) => jwtCaller(identity, false, deps, request));
+}
+
+function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDependencies, request: AuthorizerRequest): Eventually<VerifiedCaller> {
+  // RFC 8705: checked per request, after any cache, against this request's certificate (certificate-binding.ts).
+  if (identity.certificateThumbprint !== undefined) assertCertificateBinding(identity.certificateThumbprint, request.requestContext);
   const binding = deps.clientBindings.resolveCached(identity.issuer, identity.clientId);
   if (binding !== undefined) return { kind: 'jwt', identity, binding, cacheHit };
   return deps.clientBindings
