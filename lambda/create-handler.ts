@@ -95,6 +95,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
 
   const deps: AuthorizerDependencies = {
     manifest: config.manifest,
+    cacheKeyMode: config.cacheKeyMode,
     jwt,
     apiKeys,
     clientBindings: new ClientBindingResolver({
