@@ -18,6 +18,8 @@ import {
   SAMPLE_SCOPES,
 } from '../infra/sample-api';
 import { USAGE_TIERS, type UsageTier } from '../infra/usage-tiers';
+import { isCacheKeySetting, resolveCacheKey, type ResolvedCacheKey } from '../infra/cache-key';
+import { ConfigurationError } from '../lambda/errors';
 import { AuthorizerResultCache } from './authorizer-cache';
 import { loadDevClients, type DevClient } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
@@ -96,10 +98,21 @@ export interface LocalMode {
   /** The authorizer's collaborators (its caches), for tests that check they stay bounded. */
   readonly authorizer: AuthorizerDependencies;
   readonly authorizerCacheTtlSeconds: number;
+  /** The result cache key the gateway uses (AUTHORIZER_CACHE_KEY, default auto: as the construct would choose). */
+  readonly cacheKey: ResolvedCacheKey;
   stop(): Promise<void>;
 }
 
 /** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
+/** The local gateway's cache key: AUTHORIZER_CACHE_KEY (auto, identity or route; auto chooses from the manifest). */
+export function localCacheKey(env: Env): ResolvedCacheKey {
+  const setting = (env.AUTHORIZER_CACHE_KEY ?? 'auto').trim() || 'auto';
+  if (!isCacheKeySetting(setting)) {
+    throw new ConfigurationError('AUTHORIZER_CACHE_KEY', `must be auto, identity or route, got ${JSON.stringify(setting)}`);
+  }
+  return resolveCacheKey(setting, SAMPLE_ROUTE_MANIFEST);
+}
+
 export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string; env: Env }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of PASS_THROUGH_SETTINGS) {
@@ -109,6 +122,7 @@ export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string;
   return {
     ...env,
     ROUTE_MANIFEST: JSON.stringify(SAMPLE_ROUTE_MANIFEST),
+    CACHE_KEY_MODE: localCacheKey(options.env).mode,
     JWT_ISSUERS: JSON.stringify([
       { issuer: options.issuerUrl, audience: SAMPLE_AUDIENCE, jwksUri: `${options.issuerUrl}/.well-known/jwks.json` },
     ]),
@@ -136,6 +150,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const env = options.env ?? process.env;
   const ports = { ...portsFromEnv(env), ...options.ports };
   const authorizerCacheTtlSeconds = authorizerCacheTtlFromEnv(env);
+  const cacheKey = localCacheKey(env);
   const paths = localPaths(options.dataDir ?? defaultDataDir(env));
   const memory = options.memory === true;
   const devClients = options.devClients ?? loadDevClients();
@@ -201,6 +216,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       stage: LOCAL_STAGE,
       authorizer: options.wrapAuthorizer ? options.wrapAuthorizer(authorizer) : authorizer,
       cache: new AuthorizerResultCache(authorizerCacheTtlSeconds),
+      cacheKeyMode: cacheKey.mode,
       usageKeys: store.registry,
       meter: new UsagePlanMeter(tiers),
       backend: createSampleBackend(),
@@ -224,6 +240,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       config,
       authorizer: deps,
       authorizerCacheTtlSeconds,
+      cacheKey,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -10,6 +10,7 @@ import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
+import { describeCacheKey } from '../infra/cache-key';
 import { DataDirectoryInUseError } from './store';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
@@ -21,6 +22,7 @@ const USAGE = `Usage: npm start [-- --memory]
   --memory   keep the key store in memory (nothing is written under .local/dynamodb)
 
 Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (300, 0 = off),
+AUTHORIZER_CACHE_KEY (auto, identity or route),
 KEY_CACHE_TTL (30) and the authorizer settings listed in the README.`;
 
 function fail(message: string): never {
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
+      `Authorizer ${describeCacheKey(local.cacheKey)}`,
       `Gateway ready at ${local.gatewayUrl}`,
       '',
     ].join('\n'),
