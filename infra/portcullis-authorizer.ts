@@ -232,9 +232,9 @@ export interface PortcullisAuthorizerProps {
    */
   readonly knownScopes?: readonly string[];
   /**
-   * How long API Gateway caches a decision, per `Authorization` value. The policy the function returns covers every
-   * route the caller may use, so caching is safe across routes. A revoked key stops working within this TTL plus
-   * `keyCacheTtl`. Maximum 1 hour; 0 disables the cache.
+   * How long API Gateway caches a decision, under the cache key (`cacheKey`): the policy the function returns is exact
+   * for every request its cache entry serves. A revoked key stops working within this TTL plus `keyCacheTtl`.
+   * Maximum 1 hour; 0 disables the cache.
    * @default Duration.seconds(60)
    */
   readonly resultsCacheTtl?: Duration;
