@@ -98,6 +98,8 @@ export interface MemoisedPolicy {
   readonly statements: readonly Statement[];
   /** The routes those statements allow by pattern. */
   readonly patternAllowed: ReadonlySet<number>;
+  /** Per refused route: whether its pattern matches an allowed route's requests (filled as requests come). */
+  readonly refusedPatternHitsAllowed: Map<number, boolean>;
   /** The document for a request the statements already answer (an allowed route by its pattern). */
   readonly allowDocument: PolicyDocument;
 }
@@ -234,7 +236,7 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
     if (policy === undefined) {
       const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, scopes.routes));
       const patternAllowed = new Set(allowedByPattern(arn.stageArn, deps.manifest, scopes.routes));
-      policy = { statements, patternAllowed, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
+      policy = { statements, patternAllowed, refusedPatternHitsAllowed: new Map(), allowDocument: deepFreeze(policyDocument(statements, undefined)) };
       if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
       deps.policyMemo.set(memoKey, policy);
     }
@@ -256,6 +258,7 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
       patternAllowed: policy.patternAllowed,
       allowedRoutes: scopes.allowed,
       requested: requestedIndex,
+      refusedPatternHitsAllowed: policy.refusedPatternHitsAllowed,
     },
     policy.allowDocument,
   );

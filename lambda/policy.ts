@@ -155,6 +155,8 @@ export interface RequestPolicyInput {
   readonly allowedRoutes: ReadonlySet<number>;
   /** The requested route's index, or undefined when the manifest does not list it. */
   readonly requested: number | undefined;
+  /** Memo (per stage and allowed set): whether a refused route's pattern matches an allowed route's requests. */
+  readonly refusedPatternHitsAllowed?: Map<number, boolean>;
 }
 
 /** The statement a route-keyed entry holds: one answer for every request of the routed method and resource. */
@@ -180,7 +182,11 @@ export function identityRequestStatement(input: RequestPolicyInput): Statement |
   }
   if (requested !== undefined) {
     const pattern = routePattern(arn.stageArn, manifest.routes[requested]!);
-    const hitsAllowed = [...input.patternAllowed].some((i) => patternMatchesRoute(pattern, routeArnTokens(arn.stageArn, manifest.routes[i]!)));
+    let hitsAllowed = input.refusedPatternHitsAllowed?.get(requested);
+    if (hitsAllowed === undefined) {
+      hitsAllowed = [...input.patternAllowed].some((i) => patternMatchesRoute(pattern, routeArnTokens(arn.stageArn, manifest.routes[i]!)));
+      input.refusedPatternHitsAllowed?.set(requested, hitsAllowed);
+    }
     if (!hitsAllowed) return statement('Deny', pattern);
   }
   return isWildcardFree(methodArn) ? statement('Deny', methodArn) : undefined;
