@@ -207,22 +207,27 @@ function requestsFor(spec: RouteSpec, pick: (n: number) => number): Request[] {
   return out;
 }
 
+/** One cache entry: a caller's scopes and the request that fills the entry. */
+interface Entry {
+  readonly held: string[];
+  readonly first: number;
+}
+
 interface Case {
   readonly specs: RouteSpec[];
-  readonly held: string[];
+  /** Two entries per manifest: two callers (or one caller on two routes, under the route key). */
+  readonly entries: Entry[];
   readonly spelling: Spelling;
   readonly forceIdentity: boolean;
   readonly choices: number[];
-  readonly first: number;
 }
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
   specs: manifestArb,
-  held: fc.subarray([...SCOPE_POOL]),
+  entries: fc.array(fc.record({ held: fc.subarray([...SCOPE_POOL]), first: fc.nat({ max: 1_000 }) }), { minLength: 2, maxLength: 2 }),
   spelling: fc.constantFrom<Spelling>('raw', 'decoded'),
   forceIdentity: fc.boolean(),
   choices: fc.array(fc.nat({ max: 1_000 }), { minLength: 48, maxLength: 48 }),
-  first: fc.nat({ max: 1_000 }),
 });
 
 interface Verdict {
@@ -240,7 +245,6 @@ function judge(testCase: Case): Verdict {
   const exactExpected = mode === chosen;
   let next = 0;
   const pick = (n: number) => testCase.choices[next++ % testCase.choices.length]! % n;
-  const held = new Set(testCase.held);
 
   const universe: { request: Request; routed: Routed }[] = [];
   const seen = new Set<string>();
@@ -256,7 +260,22 @@ function judge(testCase: Case): Verdict {
   const wrongAllow: string[] = [];
   const wrongDeny: string[] = [];
   if (universe.length === 0) return { wrongAllow, wrongDeny, mode };
-  const first = universe[testCase.first % universe.length]!;
+  for (const entry of testCase.entries) judgeEntry(manifest, mode, exactExpected, spelling, universe, entry, wrongAllow, wrongDeny);
+  return { wrongAllow, wrongDeny, mode };
+}
+
+function judgeEntry(
+  manifest: ReturnType<typeof compileManifest>,
+  mode: CacheKeyMode,
+  exactExpected: boolean,
+  spelling: Spelling,
+  universe: readonly { request: Request; routed: Routed }[],
+  cacheEntry: Entry,
+  wrongAllow: string[],
+  wrongDeny: string[],
+): void {
+  const held = new Set(cacheEntry.held);
+  const first = universe[cacheEntry.first % universe.length]!;
   const policy = policyForRequest({
     manifest,
     mode,
@@ -283,7 +302,6 @@ function judge(testCase: Case): Verdict {
       if (exactExpected && !residual) wrongDeny.push(what);
     }
   }
-  return { wrongAllow, wrongDeny, mode };
 }
 
 describe('Policy exactness per cache entry, judged by iam-simulate', () => {
@@ -300,8 +318,8 @@ describe('Policy exactness per cache entry, judged by iam-simulate', () => {
     if (result.failed) {
       const verdict = judge(result.counterexample![0]);
       expect.fail(
-        `seed ${SEED}, path ${result.counterexamplePath}: ${JSON.stringify(result.counterexample![0].specs)} held ` +
-          `${JSON.stringify(result.counterexample![0].held)}\nwrong Allow: ${verdict.wrongAllow.join('; ')}\nwrong Deny: ${verdict.wrongDeny.join('; ')}`,
+        `seed ${SEED}, path ${result.counterexamplePath}: ${JSON.stringify(result.counterexample![0].specs)} entries ` +
+          `${JSON.stringify(result.counterexample![0].entries)}\nwrong Allow: ${verdict.wrongAllow.join('; ')}\nwrong Deny: ${verdict.wrongDeny.join('; ')}`,
       );
     }
     expect(result.numRuns).toBeGreaterThanOrEqual(MIN_MANIFESTS);
