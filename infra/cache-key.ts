@@ -55,7 +55,7 @@ export function identitySourcesFor(mode: CacheKeyMode, base: readonly string[] =
 /** One line for the synth output and `npm start`. */
 export function describeCacheKey(resolved: ResolvedCacheKey): string {
   const sources = identitySourcesFor(resolved.mode).join(', ');
-  return `authorizer cache key: ${resolved.mode} (${sources}): ${resolved.reason}`;
+  return `Authorizer cache key: ${resolved.mode} (${sources}): ${resolved.reason}`;
 }
 
 /** Problems with identity sources given by hand for a key, if any. */

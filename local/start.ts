@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
-      `Authorizer ${describeCacheKey(local.cacheKey)}`,
+      describeCacheKey(local.cacheKey),
       `Gateway ready at ${local.gatewayUrl}`,
       '',
     ].join('\n'),

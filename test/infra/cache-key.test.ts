@@ -24,7 +24,7 @@ describe('The authorizer result cache key', () => {
     expect(authorizer.cacheKey.mode).toBe('identity');
     expect(sourcesOf(stack)).toBe('method.request.header.Authorization');
     expect(authorizerEnvironment(Template.fromStack(stack)).CACHE_KEY_MODE).toBe('identity');
-    Annotations.fromStack(stack).hasInfo('/Test/Portcullis', Match.stringLikeRegexp('authorizer cache key: identity'));
+    Annotations.fromStack(stack).hasInfo('/Test/Portcullis', Match.stringLikeRegexp('Authorizer cache key: identity'));
   });
 
   it('adds the method and resource when a literal sibling of a parameter needs other scopes', () => {
@@ -33,7 +33,7 @@ describe('The authorizer result cache key', () => {
     expect(authorizer.cacheKey.reason).toMatch(/GET \/users\/\{id\}.*GET \/users\/me/);
     expect(sourcesOf(stack)).toBe('method.request.header.Authorization,context.httpMethod,context.resourcePath');
     expect(authorizerEnvironment(Template.fromStack(stack)).CACHE_KEY_MODE).toBe('route');
-    Annotations.fromStack(stack).hasInfo('/Test/Portcullis', Match.stringLikeRegexp('authorizer cache key: route .*users'));
+    Annotations.fromStack(stack).hasInfo('/Test/Portcullis', Match.stringLikeRegexp('Authorizer cache key: route .*users'));
   });
 
   it('can be forced either way; a forced identity key the manifest cannot use is a synth warning', () => {
