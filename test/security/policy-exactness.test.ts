@@ -8,7 +8,7 @@
  * decoded segments; decoded: the decoded path, routed as decoded). The entry's policy is then evaluated on every request
  * that entry serves: all of them under the identity key, those of the same method and resource under the route key.
  *
- * Seed and size: PROPERTY_SEED and PROPERTY_RUNS (at least 5,000 manifests: fewer, or a time limit cutting the run
+ * Seed and size: PROPERTY_SEED (or FC_SEED, as the other property tests) and PROPERTY_RUNS (at least 5,000 manifests: fewer, or a time limit cutting the run
  * short, fails the test).
  */
 import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
@@ -18,7 +18,7 @@ import { chooseCacheKeyMode, type CacheKeyMode } from '../../lambda/cache-key-mo
 import { policyForRequest } from '../../lambda/policy';
 import { compileManifest, type RouteSpec } from '../../lambda/route-manifest';
 
-const SEED = Number(process.env.PROPERTY_SEED ?? 20261130);
+const SEED = Number(process.env.PROPERTY_SEED ?? process.env.FC_SEED ?? 20261130);
 const MIN_MANIFESTS = 5_000;
 const RUNS = Math.max(MIN_MANIFESTS, Number(process.env.PROPERTY_RUNS ?? MIN_MANIFESTS));
 const ACCOUNT = '123456789012';
