@@ -8,8 +8,8 @@
  * decoded segments; decoded: the decoded path, routed as decoded). The entry's policy is then evaluated on every request
  * that entry serves: all of them under the identity key, those of the same method and resource under the route key.
  *
- * Seed and size: PROPERTY_SEED (or FC_SEED, as the other property tests) and PROPERTY_RUNS (at least 5,000 manifests: fewer, or a time limit cutting the run
- * short, fails the test).
+ * Seed and size: PROPERTY_SEED (or FC_SEED, as the other property tests) and PROPERTY_RUNS. At least 5,000
+ * manifests: fewer, or a time limit cutting the run short, fails the test.
  */
 import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import fc from 'fast-check';
