@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chooseCacheKeyMode, type CacheKeyMode } from '../../lambda/cache-key-mode';
 import { compileManifest } from '../../lambda/route-manifest';
+import { policyForRequest } from '../../lambda/policy';
 import { AuthorizerResultCache } from '../../local/authorizer-cache';
 import { LOCAL_STAGE } from '../../local/constants';
 import { LocalGateway, type AccessLogEntry } from '../../local/gateway-server';
@@ -94,6 +95,36 @@ describe('methodArn with line breaks', () => {
       const anonymous = requestEvent({ method: 'GET', resource: '/items/{id}', authorization: 'ApiKey ptc_test_nope' });
       anonymous.methodArn = `${STAGE_ARN}/GET/items/a${separator}b`;
       expect(await gatewayStatus(harness, anonymous)).toBe(401);
+    }
+  });
+});
+
+describe('The handler\'s memoised policies', () => {
+  it('are the same documents as the policy built fresh for each request, under both keys', async () => {
+    const manifest = compileManifest(TEST_MANIFEST);
+    const requests = [
+      { method: 'GET', resource: '/items', path: '/items' },
+      { method: 'GET', resource: '/items/{id}', path: '/items/7' },
+      { method: 'GET', resource: '/items/{id}/audit', path: '/items/7/audit' },
+      { method: 'GET', resource: '/items/{id}/audit', path: '/items/7/%61udit' },
+      { method: 'DELETE', resource: '/items/{id}', path: '/items/*' },
+      { method: 'POST', resource: '/items', path: '/items' },
+      { method: 'GET', resource: '/whoami', path: '/whoami' },
+    ];
+    for (const mode of ['identity', 'route'] as const) {
+      const harness = createHarness({ dynamo, env: { CACHE_KEY_MODE: mode } });
+      for (const scopes of [['items:read'], ['audit:read'], ['items:admin', 'items:read']]) {
+        const key = await storeApiKey(dynamo, { scopes }, 'ptc_test_');
+        // Twice: the second round is answered from the handler's caches and memos.
+        for (let round = 0; round < 2; round++) {
+          for (const request of requests) {
+            const event = requestEvent({ ...request, authorization: `ApiKey ${key.key}` });
+            const result = await harness.handler(event);
+            const fresh = policyForRequest({ manifest, mode, held: new Set(scopes), methodArn: event.methodArn, httpMethod: request.method, resource: request.resource });
+            expect(result.policyDocument).toEqual(fresh);
+          }
+        }
+      }
     }
   });
 });
