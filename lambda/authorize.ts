@@ -98,8 +98,6 @@ export interface MemoisedPolicy {
   readonly statements: readonly Statement[];
   /** The routes those statements allow by pattern. */
   readonly patternAllowed: ReadonlySet<number>;
-  /** Per refused route: whether its pattern matches an allowed route's requests (filled as requests come). */
-  readonly refusedPatternHitsAllowed: Map<number, boolean>;
   /** The document for a request the statements already answer (an allowed route by its pattern). */
   readonly allowDocument: PolicyDocument;
 }
@@ -236,7 +234,7 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
     if (policy === undefined) {
       const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, scopes.routes));
       const patternAllowed = new Set(allowedByPattern(arn.stageArn, deps.manifest, scopes.routes));
-      policy = { statements, patternAllowed, refusedPatternHitsAllowed: new Map(), allowDocument: deepFreeze(policyDocument(statements, undefined)) };
+      policy = { statements, patternAllowed, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
       if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
       deps.policyMemo.set(memoKey, policy);
     }
@@ -258,7 +256,6 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
       patternAllowed: policy.patternAllowed,
       allowedRoutes: scopes.allowed,
       requested: requestedIndex,
-      refusedPatternHitsAllowed: policy.refusedPatternHitsAllowed,
     },
     policy.allowDocument,
   );

@@ -10,7 +10,7 @@
  * - `route`: the key adds `context.httpMethod` and `context.resourcePath`, so one cached policy answers only the
  *   requests of one method on one resource, which it can always get right.
  */
-import { patternMatchesRoute, routeArnTokens } from './policy';
+import { patternOverlaps } from './policy';
 import type { CompiledManifest, CompiledRoute } from './route-manifest';
 
 export const CACHE_KEY_MODES = ['identity', 'route'] as const;
@@ -21,9 +21,6 @@ export interface CacheKeyChoice {
   /** One sentence for people: why this key. */
   readonly reason: string;
 }
-
-/** A stage ARN placeholder: overlap between route patterns does not depend on the stage. */
-const ANY_STAGE = 'arn:aws:execute-api:us-east-1:123456789012:a1/s';
 
 /**
  * Whether some scope set allows `a` and refuses `b`. Requirements are monotone (more scopes never refuse), so the
@@ -40,12 +37,10 @@ const scopesOf = (route: CompiledRoute) =>
 /** The first pair of routes an identity-keyed policy cannot keep apart, if any. */
 export function findIdentityConflict(manifest: CompiledManifest): { readonly wide: CompiledRoute; readonly inside: CompiledRoute } | undefined {
   const routes = manifest.routes;
-  const tokens = routes.map((route) => routeArnTokens(ANY_STAGE, route));
+  const overlaps = patternOverlaps(manifest);
   for (let i = 0; i < routes.length; i++) {
-    const pattern = `${ANY_STAGE}/${routes[i]!.arnSuffix}`;
     for (let j = 0; j < routes.length; j++) {
-      if (i === j || !canAllowFirstOnly(routes[i]!, routes[j]!)) continue;
-      if (patternMatchesRoute(pattern, tokens[j]!)) return { wide: routes[i]!, inside: routes[j]! };
+      if (i !== j && overlaps[i]![j] && canAllowFirstOnly(routes[i]!, routes[j]!)) return { wide: routes[i]!, inside: routes[j]! };
     }
   }
   return undefined;

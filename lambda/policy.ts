@@ -112,13 +112,28 @@ export function decideRoutes(manifest: CompiledManifest, held: ReadonlySet<strin
 
 const routePattern = (stageArn: string, route: CompiledRoute) => `${stageArn}/${route.arnSuffix}`;
 
+/**
+ * `overlaps[i][j]`: route i's ARN pattern matches some request of route j. It does not depend on the stage (every ARN
+ * of a stage starts with the same literal prefix), so it is computed once per manifest, on the part after the stage.
+ */
+const overlapMatrices = new WeakMap<CompiledManifest, readonly (readonly boolean[])[]>();
+
+export function patternOverlaps(manifest: CompiledManifest): readonly (readonly boolean[])[] {
+  let matrix = overlapMatrices.get(manifest);
+  if (matrix === undefined) {
+    const tokens = manifest.routes.map((route) => routeArnTokens('', route));
+    matrix = manifest.routes.map((route, i) =>
+      manifest.routes.map((_, j) => i === j || patternMatchesRoute(`/${route.arnSuffix}`, tokens[j]!)),
+    );
+    overlapMatrices.set(manifest, matrix);
+  }
+  return matrix;
+}
+
 /** The routes an identity-keyed policy allows by pattern: allowed ones whose pattern matches no refused route's request. */
-export function allowedByPattern(stageArn: string, manifest: CompiledManifest, decision: RouteDecision): number[] {
-  const deniedTokens = decision.denied.map((i) => routeArnTokens(stageArn, manifest.routes[i]!));
-  return decision.allowed.filter((i) => {
-    const pattern = routePattern(stageArn, manifest.routes[i]!);
-    return !deniedTokens.some((tokens) => patternMatchesRoute(pattern, tokens));
-  });
+export function allowedByPattern(_stageArn: string, manifest: CompiledManifest, decision: RouteDecision): number[] {
+  const overlaps = patternOverlaps(manifest);
+  return decision.allowed.filter((i) => !decision.denied.some((j) => overlaps[i]![j]));
 }
 
 /**
@@ -155,8 +170,6 @@ export interface RequestPolicyInput {
   readonly allowedRoutes: ReadonlySet<number>;
   /** The requested route's index, or undefined when the manifest does not list it. */
   readonly requested: number | undefined;
-  /** Memo (per stage and allowed set): whether a refused route's pattern matches an allowed route's requests. */
-  readonly refusedPatternHitsAllowed?: Map<number, boolean>;
 }
 
 /** The statement a route-keyed entry holds: one answer for every request of the routed method and resource. */
@@ -182,11 +195,9 @@ export function identityRequestStatement(input: RequestPolicyInput): Statement |
   }
   if (requested !== undefined) {
     const pattern = routePattern(arn.stageArn, manifest.routes[requested]!);
-    let hitsAllowed = input.refusedPatternHitsAllowed?.get(requested);
-    if (hitsAllowed === undefined) {
-      hitsAllowed = [...input.patternAllowed].some((i) => patternMatchesRoute(pattern, routeArnTokens(arn.stageArn, manifest.routes[i]!)));
-      input.refusedPatternHitsAllowed?.set(requested, hitsAllowed);
-    }
+    const overlaps = patternOverlaps(manifest);
+    let hitsAllowed = false;
+    for (const i of input.patternAllowed) if (overlaps[requested]![i]) hitsAllowed = true;
     if (!hitsAllowed) return statement('Deny', pattern);
   }
   return isWildcardFree(methodArn) ? statement('Deny', methodArn) : undefined;
