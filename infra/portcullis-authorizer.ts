@@ -25,6 +25,7 @@ import { KEY_TABLE_SCHEMA } from '../lambda/key-table-schema';
 import { compileManifest, isValidScope, type RouteManifest, type RouteSpec } from '../lambda/route-manifest';
 import { boundTokenCachingProblem, grantIssuerSecretReads, issuerFeatureSpec, withIssuerSecret, type IssuerFeatureOptions } from './issuer-options';
 import { PortcullisKeyTable, type PortcullisKeyTableProps } from './portcullis-key-table';
+import { CacheKeyHook, type CacheKeySetting, type ResolvedCacheKey } from './cache-key-hook';
 import { USAGE_TIERS, type UsageTier } from './usage-tiers';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -46,6 +47,7 @@ const LAMBDA_ENV_LIMIT_BYTES = 4096;
 /** Settings the construct derives from its props; `environment` may not set them. */
 const MANAGED_SETTINGS = [
   'ROUTE_MANIFEST',
+  'CACHE_KEY_MODE',
   'JWT_ISSUERS',
   'KEY_TABLE_NAME',
   'API_KEY_PREFIX',
@@ -232,17 +234,27 @@ export interface PortcullisAuthorizerProps {
    */
   readonly knownScopes?: readonly string[];
   /**
-   * How long API Gateway caches a decision, per `Authorization` value. The policy the function returns covers every
-   * route the caller may use, so caching is safe across routes. A revoked key stops working within this TTL plus
-   * `keyCacheTtl`. Maximum 1 hour; 0 disables the cache.
+   * How long API Gateway caches a decision, under the cache key (`cacheKey`): the policy the function returns is exact
+   * for every request its cache entry serves. A revoked key stops working within this TTL plus `keyCacheTtl`.
+   * Maximum 1 hour; 0 disables the cache.
    * @default Duration.seconds(60)
    */
   readonly resultsCacheTtl?: Duration;
   /**
+   * The authorizer result cache key. `auto` chooses from the manifest at synth (docs/cache-keys.md): `identity`
+   * (Authorization only: one cached policy answers every route, the fewest invocations) when IAM patterns can answer
+   * every route exactly, else `route` (Authorization, `context.httpMethod`, `context.resourcePath`: one cached policy
+   * per route). Forcing `identity` on a manifest that needs `route` answers some allowed routes 403 from the cache.
+   * The choice and its reason are reported at synth.
+   * @default 'auto'
+   */
+  readonly cacheKey?: CacheKeySetting;
+  /**
    * The identity sources (the result cache key; requests lacking one get 401 without calling the function). With
    * caching on, they must include the `Authorization` header, and may add only `context.*` sources, which every
    * request carries.
-   * @default [IdentitySource.header('Authorization')]
+   * @default - from `cacheKey`: [IdentitySource.header('Authorization')], plus `context.httpMethod` and
+   * `context.resourcePath` for the route key
    */
   readonly identitySources?: readonly string[];
   /**
@@ -410,6 +422,7 @@ export class PortcullisAuthorizer extends Construct {
   };
   private requestAuthorizer?: apigateway.RequestAuthorizer;
   private existingAuthorizerId?: string;
+  private readonly cacheKeyHook: CacheKeyHook;
 
   constructor(scope: Construct, id: string, props: PortcullisAuthorizerProps = {}) {
     super(scope, id);
@@ -439,6 +452,7 @@ export class PortcullisAuthorizer extends Construct {
     }
 
     const resultsCacheTtl = seconds('resultsCacheTtl', props.resultsCacheTtl, DEFAULT_RESULT_CACHE_TTL_SECONDS, 0, 3600);
+    this.cacheKeyHook = new CacheKeyHook(props.cacheKey, props.identitySources, resultsCacheTtl > 0, () => this.manifest);
     const identitySources = [...(props.identitySources ?? [AUTHORIZATION_IDENTITY_SOURCE])];
     if (identitySources.length === 0) fail('identitySources', 'must list at least one identity source');
     if (resultsCacheTtl > 0) {
@@ -544,6 +558,7 @@ export class PortcullisAuthorizer extends Construct {
     const environment: Record<string, string> = {
       ...extraEnvironment,
       ROUTE_MANIFEST: Lazy.string({ produce: () => JSON.stringify(this.manifest) }),
+      CACHE_KEY_MODE: this.cacheKeyHook.modeToken(),
       API_KEY_PREFIX: this.keyPrefix,
       KEY_CACHE_TTL: String(keyCacheTtl),
       KEY_NEGATIVE_CACHE_TTL: String(keyNegativeCacheTtl),
@@ -561,6 +576,7 @@ export class PortcullisAuthorizer extends Construct {
       loadConfig({
         ...environment,
         ROUTE_MANIFEST: '{"routes":[]}',
+        CACHE_KEY_MODE: 'identity',
         JWT_ISSUERS: issuers.length > 0 ? JSON.stringify(issuerSpecsForValidation(issuers)) : undefined,
         KEY_TABLE_NAME: this.keyTable !== undefined ? 'placeholder' : undefined,
         DEFAULT_USAGE_IDENTIFIER_KEY: defaultUsageKeyValue !== undefined ? 'placeholder' : undefined,
@@ -604,7 +620,7 @@ export class PortcullisAuthorizer extends Construct {
           resource: 'path/2015-03-31/functions',
           resourceName: `${this.function.functionArn}/invocations`,
         }),
-        identitySource: identitySources.join(','),
+        identitySource: this.cacheKeyHook.identitySourceToken(),
         authorizerResultTtlInSeconds: resultsCacheTtl,
       });
       this.existingAuthorizerId = authorizer.ref;
@@ -634,6 +650,11 @@ export class PortcullisAuthorizer extends Construct {
     const id = this.existingAuthorizerId ?? this.requestAuthorizer?.authorizerId;
     if (id === undefined) fail('authorizerId', 'the authorizer exists once a route is protected: call protect() first');
     return id;
+  }
+
+  /** The authorizer result cache key for the routes protected so far, and why (final at synth). */
+  public get cacheKey(): ResolvedCacheKey {
+    return this.cacheKeyHook.resolve();
   }
 
   /** The manifest the function receives: every route, Cognito resource-server alternatives included. */
@@ -675,6 +696,7 @@ export class PortcullisAuthorizer extends Construct {
       resultsCacheTtl: Duration.seconds(this.authorizerSettings.resultsCacheTtl),
       authorizerName: this.authorizerSettings.authorizerName,
     });
+    this.cacheKeyHook.attach(this.requestAuthorizer);
     return resource.addMethod(method, integration, {
       ...options.methodOptions,
       authorizer: this.requestAuthorizer,
@@ -746,7 +768,7 @@ export class PortcullisAuthorizer extends Construct {
   }
 
   private validateTree(): string[] {
-    const errors: string[] = [];
+    const errors: string[] = [...this.cacheKeyHook.report(this)];
     const routes = this.manifest.routes;
     if (this.existingApi === undefined && this.apis.length === 0) {
       errors.push('PortcullisAuthorizer protects no route: call protect() on a REST API, or use existingApi');

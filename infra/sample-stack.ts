@@ -4,7 +4,7 @@
  * tokens. Outputs are named by STACK_OUTPUTS so the key CLI finds its targets.
  */
 import * as path from 'node:path';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -267,6 +267,12 @@ export class PortcullisSampleStack extends Stack {
     output(STACK_OUTPUTS.keyTableName, this.authorizer.keyTable!.tableName, 'DynamoDB key table (hashed API keys, client bindings)');
     output(STACK_OUTPUTS.authorizerId, this.authorizer.authorizerId, 'API Gateway authorizer id');
     output(STACK_OUTPUTS.keyPrefix, this.authorizer.keyPrefix, 'Prefix of this deployment\'s API keys');
+    // The result cache key chosen from the manifest (docs/cache-keys.md); the synth info line says why.
+    output(
+      'AuthorizerCacheKey',
+      Lazy.string({ produce: () => this.authorizer.cacheKey.mode }),
+      'Authorizer result cache key: identity (Authorization) or route (Authorization, method, resource)',
+    );
     output(
       STACK_OUTPUTS.usagePlanIds,
       this.toJsonString(

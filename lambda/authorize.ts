@@ -12,7 +12,17 @@ import { CredentialRejectedError } from './errors';
 import { isCompactJws, type TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import type { ApiKeyRecord } from './key-table-schema';
-import { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument, type AuthorizerContext, type RouteDecision } from './policy';
+import type { CacheKeyMode } from './cache-key-mode';
+import {
+  allowedByPattern,
+  buildRouteStatements,
+  decideRoutes,
+  parseMethodArn,
+  policyDocument,
+  requestPolicyDocument,
+  type AuthorizerContext,
+  type RouteDecision,
+} from './policy';
 import type { CompiledManifest } from './route-manifest';
 import type { PolicyDocument, Statement } from 'aws-lambda';
 
@@ -29,6 +39,8 @@ export interface AuthorizerRequest {
 
 export interface AuthorizerDependencies {
   readonly manifest: CompiledManifest;
+  /** The gateway's result cache key (lambda/cache-key-mode.ts). Default `identity`: safe under any key. */
+  readonly cacheKeyMode?: CacheKeyMode;
   readonly jwt?: JwtAuthenticator;
   /** Opaque (non-JWS) bearer tokens, when an issuer has an introspection endpoint. */
   readonly introspection?: TokenIntrospector;
@@ -88,8 +100,11 @@ function contextOf(caller: VerifiedCaller, scopes: ScopeDecision): AuthorizerCon
 const MAX_MEMOISED_POLICIES = 256;
 
 export interface MemoisedPolicy {
+  /** Identity-keyed route statements (Allow only). */
   readonly statements: readonly Statement[];
-  /** The document for a request the scopes allow (no request-specific Deny). */
+  /** The routes those statements allow by pattern. */
+  readonly patternAllowed: ReadonlySet<number>;
+  /** The document for a request the statements already answer (an allowed route by its pattern). */
   readonly allowDocument: PolicyDocument;
 }
 
@@ -236,7 +251,8 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
     policy = deps.policyMemo.get(memoKey);
     if (policy === undefined) {
       const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, scopes.routes));
-      policy = { statements, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
+      const patternAllowed = new Set(allowedByPattern(arn.stageArn, deps.manifest, scopes.routes));
+      policy = { statements, patternAllowed, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
       if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
       deps.policyMemo.set(memoKey, policy);
     }
@@ -245,13 +261,27 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
   }
 
   const requested = deps.manifest.find(request.httpMethod, request.resource);
-  const allowed = requested !== undefined && scopes.allowed.has(deps.manifest.routes.indexOf(requested));
+  const requestedIndex = requested === undefined ? undefined : deps.manifest.routes.indexOf(requested);
+  const allowed = requestedIndex !== undefined && scopes.allowed.has(requestedIndex);
   const reason = allowed ? 'authorized' : requested === undefined ? 'route_not_in_manifest' : 'insufficient_scope';
+  const document = requestPolicyDocument(
+    {
+      mode: deps.cacheKeyMode ?? 'identity',
+      arn,
+      methodArn: request.methodArn,
+      manifest: deps.manifest,
+      routeStatements: policy.statements,
+      patternAllowed: policy.patternAllowed,
+      allowedRoutes: scopes.allowed,
+      requested: requestedIndex,
+    },
+    policy.allowDocument,
+  );
   const principalId = caller.kind === 'jwt' ? caller.identity.principal : caller.record.keyId;
 
   const result: APIGatewayAuthorizerResult = {
     principalId,
-    policyDocument: allowed ? policy.allowDocument : deepFreeze(policyDocument(policy.statements, request.methodArn)),
+    policyDocument: deepFreeze(document),
     context: Object.freeze(contextOf(caller, scopes)),
   };
   if (usageIdentifierKey !== undefined) result.usageIdentifierKey = usageIdentifierKey;

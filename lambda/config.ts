@@ -17,6 +17,7 @@ import {
   type IssuerExtensions,
 } from './issuer-config';
 import { compileManifest, type CompiledManifest } from './route-manifest';
+import { CACHE_KEY_MODES, parseCacheKeyMode, type CacheKeyMode } from './cache-key-mode';
 
 export type ScopeClaim = 'scope' | 'scp';
 
@@ -50,6 +51,12 @@ export type IssuerConfig = OidcIssuerConfig | CognitoIssuerConfig;
 
 export interface AuthorizerConfig {
   readonly manifest: CompiledManifest;
+  /**
+   * The key API Gateway caches this function's results under (CACHE_KEY_MODE, set by the construct): `identity`
+   * (Authorization only; the default, whose policies are safe under any key) or `route` (Authorization, method and
+   * resource; its policies answer one route and are right only under that key).
+   */
+  readonly cacheKeyMode: CacheKeyMode;
   readonly issuers: readonly IssuerConfig[];
   readonly keyTableName?: string;
   readonly apiKeyPrefix: string;
@@ -225,8 +232,14 @@ export function loadConfig(env: Env): AuthorizerConfig {
       throw new ConfigurationError('JWKS_EXTRA_CA_FILE', `${extraCaFile} holds no PEM certificate`);
     }
   }
+  const cacheKeyModeSetting = optionalString(env, 'CACHE_KEY_MODE') ?? 'identity';
+  const cacheKeyMode = parseCacheKeyMode(cacheKeyModeSetting);
+  if (cacheKeyMode === undefined) {
+    throw new ConfigurationError('CACHE_KEY_MODE', `must be one of ${CACHE_KEY_MODES.join(', ')}, got ${JSON.stringify(cacheKeyModeSetting)}`);
+  }
   const config: AuthorizerConfig = {
     manifest,
+    cacheKeyMode,
     issuers: Object.freeze(issuers),
     keyTableName: optionalString(env, 'KEY_TABLE_NAME'),
     apiKeyPrefix,

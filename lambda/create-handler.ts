@@ -101,6 +101,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
 
   const deps: AuthorizerDependencies = {
     manifest: config.manifest,
+    cacheKeyMode: config.cacheKeyMode,
     jwt,
     introspection: issuerFeatures.introspection,
     apiKeys,

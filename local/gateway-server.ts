@@ -5,7 +5,8 @@
  * 1. match the resource and method (none: 403 Missing Authentication Token; OPTIONS: the CORS preflight, without
  *    the authorizer);
  * 2. identity source `method.request.header.Authorization`: missing or empty -> 401 without calling the authorizer;
- * 3. the authorizer result: from the result cache (keyed by the identity source value), else by invoking the
+ * 3. the authorizer result: from the result cache (keyed by the identity source value, plus the method and resource
+ *    under the route cache key: lambda/cache-key-mode.ts), else by invoking the
  *    authorizer with a REQUEST event; `Unauthorized` -> 401, any other error or an invalid result -> 500; valid
  *    results (Allow or Deny) are cached;
  * 4. the policy evaluated against this request's method ARN: explicit or implicit deny -> 403;
@@ -26,7 +27,8 @@ import {
   type GatewayRequest,
   type StageIdentity,
 } from './authorizer-event';
-import type { AuthorizerResultCache } from './authorizer-cache';
+import { authorizerCacheKey, type AuthorizerResultCache } from './authorizer-cache';
+import type { CacheKeyMode } from '../lambda/cache-key-mode';
 import { validateAuthorizerResult, type ValidAuthorizerResult } from './authorizer-result';
 import {
   EXPLICIT_DENY_MESSAGE,
@@ -70,6 +72,12 @@ export interface GatewayOptions {
   readonly stage: StageIdentity;
   readonly authorizer: AuthorizerFunction;
   readonly cache: AuthorizerResultCache;
+  /**
+   * What the result cache is keyed by, as the construct sets the authorizer's identity sources: `identity`
+   * (Authorization) or `route` (Authorization, `context.httpMethod`, `context.resourcePath`).
+   * @default 'identity'
+   */
+  readonly cacheKeyMode?: CacheKeyMode;
   readonly usageKeys: UsageKeyLookup;
   readonly meter: UsagePlanMeter;
   readonly backend: ProxyHandler;
@@ -242,10 +250,18 @@ export class LocalGateway {
       }
       // Every value takes part in the key: two Authorization headers never share an entry with one of them.
       const { cache } = this.options;
-      const cacheKey = cache.enabled ? JSON.stringify(identity) : undefined;
+      const cacheKey = cache.enabled
+        ? authorizerCacheKey(this.options.cacheKeyMode ?? 'identity', identity, request.method, match.resource)
+        : undefined;
       let result: ValidAuthorizerResult | undefined = cacheKey === undefined ? undefined : cache.get(cacheKey);
       let integrationLatency = 0;
       authorizerCache = result ? 'hit' : 'miss';
+      // API Gateway routes on decoded segments (above) but spells methodArn with the path as sent, percent-escapes
+      // kept: AWS documents it as "the ARN of the incoming method request" (api-gateway-lambda-authorizer-input.html),
+      // built from the request path (dherault/serverless-offline#273, checked in CloudWatch), and REST APIs keep that
+      // path percent-encoded (live captures cited in middleapi/standard-server#93). So `/items/1/%61udit` runs the
+      // `audit` route with the ARN `.../items/1/%61udit`; the policies are built to be right under this spelling and
+      // under a decoded one (lambda/policy.ts).
       const arn = methodArn(this.options.stage, request.method, request.rawPath);
       if (!result) {
         const event = buildAuthorizerEvent(this.options.stage, request, match, arn);

@@ -18,6 +18,8 @@ import {
   SAMPLE_SCOPES,
 } from '../infra/sample-api';
 import { USAGE_TIERS, type UsageTier } from '../infra/usage-tiers';
+import { isCacheKeySetting, resolveCacheKey, type ResolvedCacheKey } from '../infra/cache-key';
+import { ConfigurationError } from '../lambda/errors';
 import { AuthorizerResultCache } from './authorizer-cache';
 import { loadDevClients, type DevClient } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
@@ -112,10 +114,24 @@ export interface LocalMode {
   /** The authorizer's collaborators (its caches), for tests that check they stay bounded. */
   readonly authorizer: AuthorizerDependencies;
   readonly authorizerCacheTtlSeconds: number;
+  /** The result cache key the gateway uses (AUTHORIZER_CACHE_KEY, default auto: as the construct would choose). */
+  readonly cacheKey: ResolvedCacheKey;
   stop(): Promise<void>;
 }
 
 /** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
+/**
+ * The local gateway's cache key: AUTHORIZER_CACHE_KEY (auto, identity or route; auto chooses from the manifest
+ * served, the sample's or the user's).
+ */
+export function localCacheKey(env: Env, manifest: RouteManifest = SAMPLE_ROUTE_MANIFEST): ResolvedCacheKey {
+  const setting = (env.AUTHORIZER_CACHE_KEY ?? 'auto').trim() || 'auto';
+  if (!isCacheKeySetting(setting)) {
+    throw new ConfigurationError('AUTHORIZER_CACHE_KEY', `must be auto, identity or route, got ${JSON.stringify(setting)}`);
+  }
+  return resolveCacheKey(setting, manifest);
+}
+
 export function localAuthorizerEnv(options: {
   issuerUrl: string;
   caFile: string;
@@ -123,6 +139,7 @@ export function localAuthorizerEnv(options: {
   routeManifest?: RouteManifest;
   issuers?: readonly Readonly<Record<string, unknown>>[];
 }): Record<string, string> {
+  const routeManifest = options.routeManifest ?? SAMPLE_ROUTE_MANIFEST;
   const env: Record<string, string> = {};
   for (const name of PASS_THROUGH_SETTINGS) {
     const value = options.env[name];
@@ -130,7 +147,8 @@ export function localAuthorizerEnv(options: {
   }
   return {
     ...env,
-    ROUTE_MANIFEST: JSON.stringify({ routes: (options.routeManifest ?? SAMPLE_ROUTE_MANIFEST).routes }),
+    ROUTE_MANIFEST: JSON.stringify({ routes: routeManifest.routes }),
+    CACHE_KEY_MODE: localCacheKey(options.env, routeManifest).mode,
     JWT_ISSUERS: JSON.stringify([
       { issuer: options.issuerUrl, audience: SAMPLE_AUDIENCE, jwksUri: `${options.issuerUrl}/.well-known/jwks.json` },
       ...(options.issuers ?? []),
@@ -164,6 +182,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const env = options.env ?? process.env;
   const ports = { ...portsFromEnv(env), ...options.ports };
   const authorizerCacheTtlSeconds = authorizerCacheTtlFromEnv(env);
+  const cacheKey = localCacheKey(env, (options.api ?? SAMPLE_API).manifest);
   const paths = localPaths(options.dataDir ?? defaultDataDir(env));
   const memory = options.memory === true;
   const devClients = options.devClients ?? loadDevClients();
@@ -233,6 +252,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       stage: LOCAL_STAGE,
       authorizer: options.wrapAuthorizer ? options.wrapAuthorizer(authorizer) : authorizer,
       cache: new AuthorizerResultCache(authorizerCacheTtlSeconds),
+      cacheKeyMode: cacheKey.mode,
       usageKeys: store.registry,
       meter: new UsagePlanMeter(tiers),
       backend: options.backend ?? (options.api === undefined ? createSampleBackend() : createEchoBackend()),
@@ -256,6 +276,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       config,
       authorizer: deps,
       authorizerCacheTtlSeconds,
+      cacheKey,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -21,8 +21,8 @@ export const START_USAGE = `Usage: npm start [-- --memory] [--manifest FILE [--i
                     HTTP proxy integration would, with the authorizer context in X-Portcullis-* headers;
                     without it, every route answers with the request and context it received
 
-Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (300, 0 = off),
-KEY_CACHE_TTL (30) and the authorizer settings listed in the README.`;
+Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (60, 0 = off),
+AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30) and the authorizer settings in docs/settings.md.`;
 
 export class StartUsageError extends Error {
   constructor(message: string) {

@@ -10,6 +10,7 @@ import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
+import { describeCacheKey } from '../infra/cache-key';
 import { DataDirectoryInUseError } from './store';
 import { parseStartArgs, START_USAGE, StartUsageError, type StartOptions } from './start-options';
 
@@ -87,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
       ...(args.description ? [args.description] : []),
+      describeCacheKey(local.cacheKey),
       `Gateway ready at ${local.gatewayUrl}`,
       '',
     ].join('\n'),

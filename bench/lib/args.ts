@@ -20,7 +20,7 @@ export interface BenchOptions {
   readonly quick: boolean;
 }
 
-export const ALL_SECTIONS = ['micro', 'cold', 'profile', 'cpu', 'gateway'] as const;
+export const ALL_SECTIONS = ['micro', 'cold', 'profile', 'cpu', 'gateway', 'cache-keys'] as const;
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -30,7 +30,7 @@ const HELP = `Usage: npm run bench -- [options]
   --miss-iterations N API-key cache-miss calls per round (DynamoDB reads; default 100; --quick 40)
   --cold-runs N       fresh-process runs per bundle, alternating (default 30; --quick 10)
   --gateway-seconds N autocannon duration per route per round (default 5)
-  --only a,b          sections: micro, cold, profile, cpu, gateway (default: all but cpu)
+  --only a,b          sections: micro, cold, profile, cpu, gateway, cache-keys (default: all but cpu)
   --filter s1,s2      micro cases whose name contains one of the strings
   --quick             fewer rounds and iterations (a smoke run; figures are rough)
   --json              print one JSON document instead of tables
@@ -68,7 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     coldRuns: intOption(argv, '--cold-runs', quick ? 10 : 30),
     gatewaySeconds: intOption(argv, '--gateway-seconds', quick ? 2 : 5),
     json: argv.includes('--json'),
-    sections: new Set(only ?? ['micro', 'cold', 'profile', 'gateway']),
+    sections: new Set(only ?? ['micro', 'cold', 'profile', 'gateway', 'cache-keys']),
     filter: listOption(argv, '--filter') ?? [],
     quick,
   };
