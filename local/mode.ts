@@ -19,7 +19,7 @@ import {
 } from '../infra/sample-api';
 import { USAGE_TIERS, type UsageTier } from '../infra/usage-tiers';
 import { AuthorizerResultCache } from './authorizer-cache';
-import { loadDevClients, type DevClient } from './dev-clients';
+import { loadDevClients, loadDevUsers, type DevClient, type DevUser } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
 import { servedGatewayResponses } from '../infra/gateway-responses';
 import type { GatewayResponseDefinitions } from './gateway-responses';
@@ -72,6 +72,8 @@ export interface LocalModeOptions {
   /** Usage-plan tiers; defaults to the stack's USAGE_TIERS (tests add small ones). */
   readonly tiers?: Readonly<Record<string, UsageTier>>;
   readonly devClients?: readonly DevClient[];
+  /** The login page's dev users; default: the `users` of dev-clients.json. */
+  readonly devUsers?: readonly DevUser[];
   /** Gateway responses; defaults to the ones the CDK stack deploys (infra/gateway-responses.ts). */
   readonly gatewayResponses?: GatewayResponseDefinitions;
   /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
@@ -83,6 +85,17 @@ export interface LocalModeOptions {
   readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
 }
 
+export interface LocalIntrospection {
+  readonly endpoint: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** The resource server's introspection credentials: a confidential dev client that requests no tokens itself. */
+export function introspectionClient(clients: readonly DevClient[]): DevClient | undefined {
+  return clients.find((client) => client.clientSecret !== undefined && client.grantTypes !== undefined && client.grantTypes.length === 0);
+}
+
 export interface LocalMode {
   readonly ports: LocalPorts;
   readonly gatewayUrl: string;
@@ -91,6 +104,11 @@ export interface LocalMode {
   readonly paths: LocalPaths;
   readonly memory: boolean;
   readonly devClients: readonly DevClient[];
+  readonly devUsers: readonly DevUser[];
+  /** The running issuer (tests: opaque tokens minted directly). */
+  readonly oauthIssuer: OAuthIssuer;
+  /** Where and as whom the API introspects opaque tokens: the first confidential dev client without grants. */
+  readonly introspection?: LocalIntrospection;
   readonly store: LocalStore;
   readonly config: AuthorizerConfig;
   /** The authorizer's collaborators (its caches), for tests that check they stay bounded. */
@@ -139,6 +157,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const paths = localPaths(options.dataDir ?? defaultDataDir(env));
   const memory = options.memory === true;
   const devClients = options.devClients ?? loadDevClients();
+  const devUsers = options.devUsers ?? (options.devClients ? [] : loadDevUsers());
   const tiers = options.tiers ?? USAGE_TIERS;
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -158,7 +177,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     });
     cleanups.push(() => store.stop());
 
-    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, audience: SAMPLE_AUDIENCE, scopesSupported: SAMPLE_SCOPES });
+    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, users: devUsers, audience: SAMPLE_AUDIENCE, scopesSupported: SAMPLE_SCOPES });
     const issuerServer = issuer.createServer();
     const issuerPort = await listen(issuerServer, ports.issuer, LOCAL_HOST, 'ISSUER_PORT', 'local OAuth issuer');
     cleanups.push(() => closeServer(issuerServer));
@@ -211,6 +230,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     const gatewayPort = await listen(gatewayServer, ports.gateway, LOCAL_HOST, 'PORT', 'local gateway');
     cleanups.push(() => closeServer(gatewayServer));
 
+    const resourceServer = introspectionClient(devClients);
     let stopping: Promise<void> | undefined;
     return {
       ports: { gateway: gatewayPort, issuer: issuerPort, dynamodb: store.port },
@@ -220,6 +240,11 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       paths,
       memory,
       devClients,
+      devUsers,
+      oauthIssuer: issuer,
+      ...(resourceServer
+        ? { introspection: { endpoint: `${issuerUrl}/oauth2/introspect`, clientId: resourceServer.clientId, clientSecret: resourceServer.clientSecret! } }
+        : {}),
       store,
       config,
       authorizer: deps,
