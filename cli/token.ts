@@ -1,25 +1,32 @@
 /**
  * `npm run token -- [options]`: prints one access token of the local issuer on stdout, and nothing else (notes go
- * to stderr). See local/token.ts for the options.
+ * to stderr). See local/token.ts for the options, and local/token-profiles.ts for --profile, --roles and --cert.
  */
 import { loadDevClients } from '../local/dev-clients';
 import { defaultDataDir, localPaths } from '../local/state';
 import { mintLocalToken, parseTokenArgs, TOKEN_USAGE, TokenUsageError } from '../local/token';
+import { mintExtendedToken, PROFILE_USAGE, splitExtendedTokenArgs } from '../local/token-profiles';
+
+const USAGE = `${TOKEN_USAGE}\n\n${PROFILE_USAGE}`;
 
 try {
-  const request = parseTokenArgs(process.argv.slice(2), loadDevClients());
+  const extended = splitExtendedTokenArgs(process.argv.slice(2));
+  const request = parseTokenArgs(extended.rest, loadDevClients());
   if (request.help) {
-    process.stderr.write(`${TOKEN_USAGE}\n`);
+    process.stderr.write(`${USAGE}\n`);
   } else {
     const paths = localPaths(defaultDataDir());
-    const { token, keyCreated } = mintLocalToken(request, paths, process.env);
+    const { token, keyCreated } =
+      extended.options.profile !== undefined || extended.options.certFile !== undefined
+        ? mintExtendedToken(request, extended.options, paths, (plain) => mintLocalToken(plain, paths, process.env))
+        : mintLocalToken(request, paths, process.env);
     if (keyCreated) {
       process.stderr.write(`Created the local issuer's signing key in ${paths.signingKey}; npm start publishes it.\n`);
     }
     process.stdout.write(`${token}\n`);
   }
 } catch (error) {
-  const message = error instanceof TokenUsageError ? `${error.message}\n\n${TOKEN_USAGE}` : (error as Error).message;
+  const message = error instanceof TokenUsageError ? `${error.message}\n\n${USAGE}` : (error as Error).message;
   process.stderr.write(`${message}\n`);
   process.exitCode = 1;
 }

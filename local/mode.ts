@@ -29,6 +29,7 @@ import { authorizerCacheTtlFromEnv, portsFromEnv, type LocalPorts } from './sett
 import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPaths, writeIssuerInfo, type LocalPaths } from './state';
 import { startLocalStore, type LocalStore } from './store';
 import { OAuthIssuer } from './oauth-issuer';
+import { mtlsPortFromEnv, startMtlsListener, type MtlsListener } from './mtls-listener';
 import { RouteTable, type RouteDefinition } from './route-table';
 import { createSampleBackend } from './sample-backend';
 import { UsagePlanMeter } from './usage-plans';
@@ -63,6 +64,10 @@ const PASS_THROUGH_SETTINGS = [
 export interface LocalModeOptions {
   /** Ports (0 = a free one). Defaults: PORT, ISSUER_PORT, DYNAMODB_PORT from `env`, else 3000, 3001, 8000. */
   readonly ports?: Partial<LocalPorts>;
+  /**
+   * Serve the gateway over mutual TLS too, on this port (0 = a free one). Default: MTLS_PORT from `env`, else off.
+   */
+  readonly mtlsPort?: number;
   /** Keep the store in memory (nothing under `.local/dynamodb`). The issuer's key and certificate are kept anyway. */
   readonly memory?: boolean;
   /** Defaults to `.local/` at the repository root (or PORTCULLIS_LOCAL_DIR). */
@@ -99,6 +104,8 @@ export function introspectionClient(clients: readonly DevClient[]): DevClient | 
 export interface LocalMode {
   readonly ports: LocalPorts;
   readonly gatewayUrl: string;
+  /** The mutual TLS listener, when started. */
+  readonly mtls?: Omit<MtlsListener, 'stop'>;
   readonly issuerUrl: string;
   readonly dynamoDbEndpoint: string;
   readonly paths: LocalPaths;
@@ -230,11 +237,19 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     const gatewayPort = await listen(gatewayServer, ports.gateway, LOCAL_HOST, 'PORT', 'local gateway');
     cleanups.push(() => closeServer(gatewayServer));
 
+    const mtlsPort = options.mtlsPort ?? mtlsPortFromEnv(env);
+    let mtls: MtlsListener | undefined;
+    if (mtlsPort !== undefined) {
+      mtls = await startMtlsListener({ gateway, serverTls: tls, dataDir: paths.dataDir, port: mtlsPort });
+      cleanups.push(mtls.stop);
+    }
+
     const resourceServer = introspectionClient(devClients);
     let stopping: Promise<void> | undefined;
     return {
       ports: { gateway: gatewayPort, issuer: issuerPort, dynamodb: store.port },
       gatewayUrl: `http://${LOCAL_HOST}:${gatewayPort}`,
+      ...(mtls ? { mtls: { port: mtls.port, url: mtls.url, clientCaFile: mtls.clientCaFile } } : {}),
       issuerUrl,
       dynamoDbEndpoint: store.endpoint,
       paths,
