@@ -100,10 +100,10 @@ describe('Login page in a real browser', () => {
 
     await page.goto(url.href);
     expect(await page.$eval('h1', (h1) => h1.textContent)).toBe('Sign in to the Portcullis local issuer');
-    expect(await page.$$eval('input[name="user"]', (inputs) => inputs.map((input) => (input as HTMLInputElement).value))).toEqual(['alice', 'bob']);
+    expect(await page.$$eval('input[name="user"]', (inputs) => inputs.map((input) => input.getAttribute('value')))).toEqual(['alice', 'bob']);
     await page.click('input[name="user"][value="bob"]');
     await Promise.all([page.waitForNavigation(), page.click('#allow')]);
-    expect(await page.evaluate(() => document.body.textContent)).toBe('signed in');
+    expect(await page.$eval('body', (body) => body.textContent)).toBe('signed in');
 
     expect(callback?.searchParams.get('state')).toBe(state);
     const tokens = await client.authorizationCodeGrant(config, callback!, { pkceCodeVerifier: verifier, expectedState: state });
