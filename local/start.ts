@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     return rel && !rel.startsWith('..') ? rel : path;
   };
   log.flush();
-  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ')})`).join(', ');
+  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ') || 'no scopes'})`).join(', ');
   process.stdout.write(
     [
       `Key store at ${local.dynamoDbEndpoint} (${local.memory ? 'in memory: nothing is kept' : `data kept in ${shown(local.paths.dynamoDbDir)}`})`,
