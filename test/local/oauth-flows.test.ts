@@ -121,10 +121,10 @@ describe('Authorization code with PKCE', () => {
     expect((await call(local, 'POST', '/items', `Bearer ${tokens.access_token}`, { name: 'x' })).status).toBe(403);
   });
 
-  it('refuses a code redeemed twice, and a denied consent redirects with access_denied', async () => {
+  it('refuses a code redeemed twice and revokes its refresh token, and a denied consent redirects with access_denied', async () => {
     const config = await discover('local-spa');
     const { callback, verifier, state, nonce } = await codeFlow(config, 'alice');
-    await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const first = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
     const again = await tokenRequest(local, {
       grant_type: 'authorization_code',
       client_id: 'local-spa',
@@ -134,6 +134,8 @@ describe('Authorization code with PKCE', () => {
     });
     expect(again.status).toBe(400);
     expect(again.body.error).toBe('invalid_grant');
+    // RFC 6749 section 4.1.2: what the first redemption issued is revoked.
+    await expect(client.refreshTokenGrant(config, first.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
 
     const denied = await signIn(local, `${local.issuerUrl}${authorizeUrl({ response_type: 'code', client_id: 'local-spa', redirect_uri: REDIRECT_URI, code_challenge: CHALLENGE, code_challenge_method: 'S256', state: 's1' })}`, 'alice', 'deny');
     expect(Object.fromEntries(denied.searchParams)).toMatchObject({ error: 'access_denied', state: 's1' });
