@@ -1,6 +1,6 @@
 /**
  * `npm run client-cert -- [--out client] [--cn NAME] [--days 365]`: writes a TLS client certificate signed by the
- * local client CA (`.local/mtls/`), for the local mode's mutual TLS listener (`npm start -- --mtls`):
+ * local client CA (`.local/mtls/`), for the local mode's mutual TLS listener (`MTLS_PORT=3443 npm start`):
  * `<out>.pem` and `<out>-key.pem` (mode 0600). Prints the two paths and the certificate's RFC 8705 thumbprint;
  * `npm run token -- --cert <out>.pem` mints a token bound to it.
  */
@@ -13,7 +13,7 @@ import { defaultDataDir } from '../local/state';
 
 const USAGE = `Usage: npm run client-cert -- [--out client] [--cn NAME] [--days 365]
 
-Writes <out>.pem and <out>-key.pem: a client certificate from the local client CA, for npm start -- --mtls.`;
+Writes <out>.pem and <out>-key.pem: a client certificate from the local client CA, for MTLS_PORT=3443 npm start.`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -1,19 +1,18 @@
 /**
  * `npm run token -- [options]`: prints one access token of the local issuer on stdout, and nothing else (notes go
- * to stderr). See local/token.ts for the options, and local/token-profiles.ts for --profile, --roles and --cert.
+ * to stderr). See local/token.ts for the options.
  */
 import { loadDevClients } from '../local/dev-clients';
 import { defaultDataDir, localPaths } from '../local/state';
 import { mintLocalToken, parseTokenArgs, TOKEN_USAGE, TokenUsageError } from '../local/token';
+// --profile, --roles and --cert (provider-shaped and certificate-bound tokens): local/token-profiles.ts.
 import { mintExtendedToken, PROFILE_USAGE, splitExtendedTokenArgs } from '../local/token-profiles';
-
-const USAGE = `${TOKEN_USAGE}\n\n${PROFILE_USAGE}`;
 
 try {
   const extended = splitExtendedTokenArgs(process.argv.slice(2));
   const request = parseTokenArgs(extended.rest, loadDevClients());
   if (request.help) {
-    process.stderr.write(`${USAGE}\n`);
+    process.stderr.write(`${TOKEN_USAGE}\n\n${PROFILE_USAGE}\n`);
   } else {
     const paths = localPaths(defaultDataDir());
     const { token, keyCreated } =
@@ -26,7 +25,7 @@ try {
     process.stdout.write(`${token}\n`);
   }
 } catch (error) {
-  const message = error instanceof TokenUsageError ? `${error.message}\n\n${USAGE}` : (error as Error).message;
+  const message = error instanceof TokenUsageError ? `${error.message}\n\n${TOKEN_USAGE}` : (error as Error).message;
   process.stderr.write(`${message}\n`);
   process.exitCode = 1;
 }

@@ -1,5 +1,5 @@
 /**
- * The local mode's mutual TLS listener (`npm start -- --mtls`, or `MTLS_PORT`): the same gateway over HTTPS with
+ * The local mode's mutual TLS listener (`MTLS_PORT=3443 npm start`): the same gateway over HTTPS with
  * client certificates required, standing in for an API Gateway custom domain with mutual TLS. The server presents
  * the local issuer's certificate (trust `.local/issuer/tls-cert.pem`); clients present a certificate from the local
  * client CA (`npm run client-cert`).
@@ -12,12 +12,10 @@ import { closeServer, listen } from './listen';
 import { loadOrCreateClientCa, mtlsPaths } from './mtls-ca';
 import type { TlsMaterial } from './tls-certificate';
 
-export const DEFAULT_MTLS_PORT = 3443;
-
 /** `MTLS_PORT` when set (0 = a free port), else undefined: the listener is off unless asked for. */
 export function mtlsPortFromEnv(env: Env): number | undefined {
   if (env.MTLS_PORT === undefined || env.MTLS_PORT.trim() === '') return undefined;
-  return integer(env, 'MTLS_PORT', { default: DEFAULT_MTLS_PORT, min: 0, max: 65_535 });
+  return integer(env, 'MTLS_PORT', { default: 0, min: 0, max: 65_535 });
 }
 
 export interface MtlsListener {

@@ -11,19 +11,18 @@ import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
 import { DataDirectoryInUseError } from './store';
-import { DEFAULT_MTLS_PORT, mtlsPortFromEnv } from './mtls-listener';
+import { oauthStartLines } from './oauth-start-lines';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm start [-- --memory] [-- --mtls]
+const USAGE = `Usage: npm start [-- --memory]
 
   --memory   keep the key store in memory (nothing is written under .local/dynamodb)
-  --mtls     also serve the gateway over mutual TLS on MTLS_PORT (3443); npm run client-cert makes a client certificate
 
 Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (300, 0 = off),
-KEY_CACHE_TTL (30), MTLS_PORT (turns the mutual TLS listener on) and the authorizer settings listed in the README.`;
+KEY_CACHE_TTL (30) and the authorizer settings listed in the README.`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -46,7 +45,7 @@ function accessLog(entry: AccessLogEntry): void {
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseArgs({ options: { memory: { type: 'boolean' }, mtls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+    args = parseArgs({ options: { memory: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`);
   }
@@ -57,14 +56,7 @@ async function main(): Promise<void> {
 
   let local: LocalMode;
   try {
-    const mtlsPort = args.values.mtls === true ? (mtlsPortFromEnv(process.env) ?? DEFAULT_MTLS_PORT) : undefined;
-    local = await startLocalMode({
-      memory: args.values.memory === true,
-      env: process.env,
-      onRequest: accessLog,
-      writeLog: log.line,
-      ...(mtlsPort !== undefined ? { mtlsPort } : {}),
-    });
+    local = await startLocalMode({ memory: args.values.memory === true, env: process.env, onRequest: accessLog, writeLog: log.line });
   } catch (error) {
     if (
       error instanceof PortInUseError ||
@@ -87,12 +79,9 @@ async function main(): Promise<void> {
     [
       `Key store at ${local.dynamoDbEndpoint} (${local.memory ? 'in memory: nothing is kept' : `data kept in ${shown(local.paths.dynamoDbDir)}`})`,
       `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
-      `Sign-in page at ${local.issuerUrl}/authorize (dev users: ${local.devUsers.map((user) => user.sub).join(', ') || 'none'}); metadata at ${local.issuerUrl}/.well-known/openid-configuration`,
+      ...oauthStartLines(local, shown),
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
-      ...(local.mtls
-        ? [`Mutual TLS gateway at ${local.mtls.url} (client CA ${shown(local.mtls.clientCaFile)}; npm run client-cert -- --out client)`]
-        : []),
       `Gateway ready at ${local.gatewayUrl}`,
       '',
     ].join('\n'),
