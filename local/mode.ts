@@ -30,6 +30,7 @@ import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPat
 import { startLocalStore, type LocalStore } from './store';
 import { OAuthIssuer } from './oauth-issuer';
 import { mtlsPortFromEnv, startMtlsListener, type MtlsListener } from './mtls-listener';
+import { introspectionClient, type LocalIntrospection } from './introspection-credentials';
 import { RouteTable, type RouteDefinition } from './route-table';
 import { createSampleBackend } from './sample-backend';
 import { UsagePlanMeter } from './usage-plans';
@@ -88,17 +89,6 @@ export interface LocalModeOptions {
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Wraps the authorizer function the gateway invokes (tests: fault injection). */
   readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
-}
-
-export interface LocalIntrospection {
-  readonly endpoint: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
-
-/** The resource server's introspection credentials: a confidential dev client that requests no tokens itself. */
-export function introspectionClient(clients: readonly DevClient[]): DevClient | undefined {
-  return clients.find((client) => client.clientSecret !== undefined && client.grantTypes !== undefined && client.grantTypes.length === 0);
 }
 
 export interface LocalMode {

@@ -7,11 +7,11 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
+import { oauthStartLines } from './oauth-start-lines';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
 import { DataDirectoryInUseError } from './store';
-import { oauthStartLines } from './oauth-start-lines';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
