@@ -7,9 +7,9 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
-import { oauthStartLines } from './oauth-start-lines';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
+import { oauthStartLines } from './oauth-start-lines';
 import { LineWriter } from './log-writer';
 import { DataDirectoryInUseError } from './store';
 
