@@ -6,14 +6,20 @@
 import { loadDevClients } from '../local/dev-clients';
 import { defaultDataDir, localPaths } from '../local/state';
 import { mintLocalToken, parseTokenArgs, TOKEN_USAGE, TokenUsageError } from '../local/token';
+// --profile, --roles and --cert (provider-shaped and certificate-bound tokens): local/token-profiles.ts.
+import { mintExtendedToken, PROFILE_USAGE, splitExtendedTokenArgs } from '../local/token-profiles';
 
 try {
-  const request = parseTokenArgs(process.argv.slice(2), loadDevClients());
+  const extended = splitExtendedTokenArgs(process.argv.slice(2));
+  const request = parseTokenArgs(extended.rest, loadDevClients());
   if (request.help) {
-    process.stderr.write(`${TOKEN_USAGE}\n`);
+    process.stderr.write(`${TOKEN_USAGE}\n\n${PROFILE_USAGE}\n`);
   } else {
     const paths = localPaths(defaultDataDir());
-    const { token, keyCreated } = mintLocalToken(request, paths, process.env);
+    const { token, keyCreated } =
+      extended.options.profile !== undefined || extended.options.certFile !== undefined
+        ? mintExtendedToken(request, extended.options, paths, (plain) => mintLocalToken(plain, paths, process.env))
+        : mintLocalToken(request, paths, process.env);
     if (keyCreated) {
       process.stderr.write(`Created the local issuer's signing key in ${paths.signingKey}; npm start publishes it.\n`);
     }

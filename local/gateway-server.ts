@@ -17,6 +17,9 @@
 import { BodyTooLargeError, readBody } from './read-body';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { TLSSocket } from 'node:tls';
+import { apiGatewayClientCertificate, type ApiGatewayClientCertificate } from './client-certificate';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
   backendAuthorizerContext,
@@ -90,6 +93,27 @@ export interface GatewayOptions {
 
 const NO_BODY = Buffer.alloc(0);
 
+/** A mutual TLS listener: the server's certificate and the truststore (CA) client certificates must chain to. */
+export interface MutualTlsOptions {
+  readonly key: string;
+  readonly cert: string;
+  readonly clientCa: string;
+}
+
+/** The client certificate of a connection, computed once per TLS connection. */
+const clientCertificates = new WeakMap<TLSSocket, ApiGatewayClientCertificate | null>();
+
+function clientCertificateOf(socket: unknown): ApiGatewayClientCertificate | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  let known = clientCertificates.get(socket);
+  if (known === undefined) {
+    const peer = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+    known = peer ? apiGatewayClientCertificate(peer) : null;
+    clientCertificates.set(socket, known);
+  }
+  return known ?? undefined;
+}
+
 /**
  * Whether the request carries a body (HTTP/1.1: a Content-Length or a Transfer-Encoding header). Without one the
  * request has none, and the gateway need not wait for the stream's end (Node discards the empty stream itself).
@@ -133,13 +157,20 @@ export class LocalGateway {
     this.responses = options.responses ?? LOCAL_GATEWAY_RESPONSES;
   }
 
-  createServer(): Server {
-    const server = createServer((req, res) => {
+  /**
+   * The gateway's HTTP server; with `mutualTls`, an HTTPS server that, like a mutual TLS custom domain, completes
+   * the handshake only for a client certificate that chains to the truststore.
+   */
+  createServer(mutualTls?: MutualTlsOptions): Server {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.serve(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
         else res.destroy();
       });
-    });
+    };
+    const server = mutualTls
+      ? createHttpsServer({ key: mutualTls.key, cert: mutualTls.cert, ca: mutualTls.clientCa, requestCert: true, rejectUnauthorized: true }, handler)
+      : createServer(handler);
     server.keepAliveTimeout = 5_000;
     return server;
   }
@@ -164,6 +195,7 @@ export class LocalGateway {
       outcome = this.control(req.method ?? 'GET');
     } else try {
       const body = hasBody(req.rawHeaders) ? await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024) : NO_BODY;
+      const clientCert = clientCertificateOf(req.socket);
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         rawPath,
@@ -175,6 +207,7 @@ export class LocalGateway {
         requestId,
         receivedAtMs: Date.now(),
         extendedRequestId: newExtendedRequestId(),
+        ...(clientCert !== undefined ? { clientCert } : {}),
       };
       outcome = await this.handle(request);
     } catch (error) {

@@ -21,7 +21,7 @@ import { USAGE_TIERS, type UsageTier } from '../infra/usage-tiers';
 import { isCacheKeySetting, resolveCacheKey, type ResolvedCacheKey } from '../infra/cache-key';
 import { ConfigurationError } from '../lambda/errors';
 import { AuthorizerResultCache } from './authorizer-cache';
-import { loadDevClients, type DevClient } from './dev-clients';
+import { loadDevClients, loadDevUsers, type DevClient, type DevUser } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
 import { servedGatewayResponses } from '../infra/gateway-responses';
 import type { GatewayResponseDefinitions } from './gateway-responses';
@@ -31,6 +31,8 @@ import { authorizerCacheTtlFromEnv, portsFromEnv, type LocalPorts } from './sett
 import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPaths, writeIssuerInfo, type LocalPaths } from './state';
 import { startLocalStore, type LocalStore } from './store';
 import { OAuthIssuer } from './oauth-issuer';
+import { mtlsPortFromEnv, startMtlsListener, type MtlsListener } from './mtls-listener';
+import { introspectionClient, type LocalIntrospection } from './introspection-credentials';
 import { RouteTable, type RouteDefinition } from './route-table';
 import { createEchoBackend } from './proxy-backend';
 import { createSampleBackend, type ProxyHandler } from './sample-backend';
@@ -67,6 +69,10 @@ const PASS_THROUGH_SETTINGS = [
 export interface LocalModeOptions {
   /** Ports (0 = a free one). Defaults: PORT, ISSUER_PORT, DYNAMODB_PORT from `env`, else 3000, 3001, 8000. */
   readonly ports?: Partial<LocalPorts>;
+  /**
+   * Serve the gateway over mutual TLS too, on this port (0 = a free one). Default: MTLS_PORT from `env`, else off.
+   */
+  readonly mtlsPort?: number;
   /** Keep the store in memory (nothing under `.local/dynamodb`). The issuer's key and certificate are kept anyway. */
   readonly memory?: boolean;
   /** Defaults to `.local/` at the repository root (or PORTCULLIS_LOCAL_DIR). */
@@ -76,6 +82,8 @@ export interface LocalModeOptions {
   /** Usage-plan tiers; defaults to the stack's USAGE_TIERS (tests add small ones). */
   readonly tiers?: Readonly<Record<string, UsageTier>>;
   readonly devClients?: readonly DevClient[];
+  /** The login page's dev users; default: the `users` of dev-clients.json. */
+  readonly devUsers?: readonly DevUser[];
   /** Gateway responses; defaults to the ones the CDK stack deploys (infra/gateway-responses.ts). */
   readonly gatewayResponses?: GatewayResponseDefinitions;
   /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
@@ -104,11 +112,18 @@ const SAMPLE_API: LocalApi = { manifest: SAMPLE_ROUTE_MANIFEST, publicRoutes: SA
 export interface LocalMode {
   readonly ports: LocalPorts;
   readonly gatewayUrl: string;
+  /** The mutual TLS listener, when started. */
+  readonly mtls?: Omit<MtlsListener, 'stop'>;
   readonly issuerUrl: string;
   readonly dynamoDbEndpoint: string;
   readonly paths: LocalPaths;
   readonly memory: boolean;
   readonly devClients: readonly DevClient[];
+  readonly devUsers: readonly DevUser[];
+  /** The running issuer (tests: opaque tokens minted directly). */
+  readonly oauthIssuer: OAuthIssuer;
+  /** Where and as whom the API introspects opaque tokens: the first confidential dev client without grants. */
+  readonly introspection?: LocalIntrospection;
   readonly store: LocalStore;
   readonly config: AuthorizerConfig;
   /** The authorizer's collaborators (its caches), for tests that check they stay bounded. */
@@ -186,6 +201,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const paths = localPaths(options.dataDir ?? defaultDataDir(env));
   const memory = options.memory === true;
   const devClients = options.devClients ?? loadDevClients();
+  const devUsers = options.devUsers ?? (options.devClients ? [] : loadDevUsers());
   const tiers = options.tiers ?? USAGE_TIERS;
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -207,7 +223,7 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
     const api = options.api ?? SAMPLE_API;
     const scopesSupported = options.api === undefined ? SAMPLE_SCOPES : manifestScopes(api.manifest);
-    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, audience: SAMPLE_AUDIENCE, scopesSupported });
+    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, users: devUsers, audience: SAMPLE_AUDIENCE, scopesSupported });
     const issuerServer = issuer.createServer();
     const issuerPort = await listen(issuerServer, ports.issuer, LOCAL_HOST, 'ISSUER_PORT', 'local OAuth issuer');
     cleanups.push(() => closeServer(issuerServer));
@@ -263,15 +279,29 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     const gatewayPort = await listen(gatewayServer, ports.gateway, LOCAL_HOST, 'PORT', 'local gateway');
     cleanups.push(() => closeServer(gatewayServer));
 
+    const mtlsPort = options.mtlsPort ?? mtlsPortFromEnv(env);
+    let mtls: MtlsListener | undefined;
+    if (mtlsPort !== undefined) {
+      mtls = await startMtlsListener({ gateway, serverTls: tls, dataDir: paths.dataDir, port: mtlsPort });
+      cleanups.push(mtls.stop);
+    }
+
+    const resourceServer = introspectionClient(devClients);
     let stopping: Promise<void> | undefined;
     return {
       ports: { gateway: gatewayPort, issuer: issuerPort, dynamodb: store.port },
       gatewayUrl: `http://${LOCAL_HOST}:${gatewayPort}`,
+      ...(mtls ? { mtls: { port: mtls.port, url: mtls.url, clientCaFile: mtls.clientCaFile } } : {}),
       issuerUrl,
       dynamoDbEndpoint: store.endpoint,
       paths,
       memory,
       devClients,
+      devUsers,
+      oauthIssuer: issuer,
+      ...(resourceServer
+        ? { introspection: { endpoint: `${issuerUrl}/oauth2/introspect`, clientId: resourceServer.clientId, clientSecret: resourceServer.clientSecret! } }
+        : {}),
       store,
       config,
       authorizer: deps,

@@ -9,6 +9,7 @@ import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
+import { oauthStartLines } from './oauth-start-lines';
 import { LineWriter } from './log-writer';
 import { describeCacheKey } from '../infra/cache-key';
 import { DataDirectoryInUseError } from './store';
@@ -80,11 +81,12 @@ export async function main(argv: string[]): Promise<number> {
     return rel && !rel.startsWith('..') ? rel : path;
   };
   log.flush();
-  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ')})`).join(', ');
+  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ') || 'no scopes'})`).join(', ');
   process.stdout.write(
     [
       `Key store at ${local.dynamoDbEndpoint} (${local.memory ? 'in memory: nothing is kept' : `data kept in ${shown(local.paths.dynamoDbDir)}`})`,
       `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
+      ...oauthStartLines(local, shown),
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
       ...(args.description ? [args.description] : []),
