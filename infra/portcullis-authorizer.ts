@@ -15,6 +15,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, type IConstruct } from 'constructs';
 import { compileManifest, type RouteManifest, type RouteSpec } from '../lambda/route-manifest';
+import { addGatewayResponses } from './api-gateway-responses';
 import { AuthorizerFunction } from './authorizer-function';
 import {
   DecisionMetrics,
@@ -25,6 +26,7 @@ import {
 import type { ExistingApiOptions, PortcullisAuthorizerProps, ProtectOptions } from './authorizer-props';
 import { resolveAuthorizerSettings, type AuthorizerSettings } from './authorizer-settings';
 import type { FunctionConfigFile } from './function-config';
+import type { GatewayResponseOptions } from './gateway-responses';
 import { grantKeyAdministration } from './key-administration';
 import { asProp, fail } from './prop-errors';
 import { PortcullisKeyTable } from './portcullis-key-table';
@@ -287,6 +289,14 @@ export class PortcullisAuthorizer extends Construct {
             `Portcullis ${this.serviceName}: DynamoDB throttled key table reads or writes`,
           );
     return { authorizerErrors, serverErrors, keyTableThrottles };
+  }
+
+  /**
+   * Adds Portcullis' gateway responses to `api`: what API Gateway answers when it refuses a request itself (401 with an
+   * RFC 6750 challenge, 403, 429, 500), as JSON with a stable `code` and CORS headers.
+   */
+  public addGatewayResponses(api: apigateway.IRestApi, options?: GatewayResponseOptions): apigateway.GatewayResponse[] {
+    return addGatewayResponses(api, options);
   }
 
   /**
