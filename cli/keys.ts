@@ -4,6 +4,7 @@
  * dispatcher (cli/portcullis.ts). Everything is in cli/keys/ (main.ts parses and prints, key-manager.ts does the work);
  * this file only connects it to the process.
  */
+import { basename, extname } from 'node:path';
 import { runKeysCli } from './keys/main';
 
 export interface ProcessIo {
@@ -27,7 +28,9 @@ export async function main(argv: readonly string[], io: ProcessIo = processIo): 
   }
 }
 
-if (require.main === module) {
+// Run when this file is the process's entry (`tsx cli/keys.ts`), not when imported or bundled into the portcullis bin
+// (there `require.main === module` holds for every bundled module).
+if (require.main === module && basename(__filename, extname(__filename)) === 'keys') {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,8 +1,6 @@
 /**
  * How the authorizer handler is bundled: one definition, used by `npm run build` (the prebuilt handler the package
  * ships, `dist/handler/`) and by the construct inside this repository, where it builds from `lambda/` source.
- *
- * Run as a script: `tsx infra/handler-bundle.ts <outdir>` writes `<outdir>/index.js` and its source map.
  */
 import * as path from 'node:path';
 
@@ -40,11 +38,3 @@ export function bundleHandler(entry: string, outdir: string): void {
   });
 }
 
-if (require.main === module) {
-  const outdir = process.argv[2];
-  if (outdir === undefined) {
-    process.stderr.write('usage: tsx infra/handler-bundle.ts <outdir>\n');
-    process.exit(2);
-  }
-  bundleHandler(HANDLER_SOURCE_ENTRY, path.resolve(outdir));
-}
