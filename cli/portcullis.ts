@@ -20,6 +20,7 @@ interface Subcommand {
 
 export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   keys: { summary: 'manage API keys and JWT client bindings', repoCommand: 'npm run keys --', load: async () => (await import('./keys.js')).main },
+  // attach, manifest, local, issuers: one line each, here.
 };
 
 const PROGRAM = 'portcullis';

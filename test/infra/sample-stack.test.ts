@@ -153,6 +153,21 @@ describe('Class: PortcullisSampleStack', () => {
     });
   });
 
+  describe('the account-wide API Gateway CloudWatch role', () => {
+    it('is created by default and kept when the stack is destroyed', () => {
+      template.hasResource('AWS::IAM::Role', {
+        DeletionPolicy: 'Retain',
+        Properties: { ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('AmazonAPIGatewayPushToCloudWatchLogs')])] })] },
+      });
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    });
+
+    it('is left out with apiGatewayCloudWatchRole false (-c apiGatewayCloudWatchRole=false)', () => {
+      const without = Template.fromStack(new PortcullisSampleStack(unbundledApp(), 'NoRole', { cognito: false, apiGatewayCloudWatchRole: false }));
+      without.resourceCountIs('AWS::ApiGateway::Account', 0);
+    });
+  });
+
   describe('usage plans', () => {
     it('creates one plan per tier on the stage, and the default plan holds the shared usage key', () => {
       template.resourceCountIs('AWS::ApiGateway::UsagePlan', Object.keys(USAGE_TIERS).length);
