@@ -90,6 +90,7 @@ export class PortcullisSampleStack extends Stack {
     const stageName = props.stageName ?? 'v1';
     const allowOrigin = props.allowOrigin ?? '*';
     const throttle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
+    const cloudWatchRole = props.apiGatewayCloudWatchRole ?? true;
 
     // ---- issuers
     const issuers: JwtIssuer[] = [...(props.issuers ?? [])];
@@ -159,8 +160,9 @@ export class PortcullisSampleStack extends Stack {
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Usage plans count the key the authorizer returns; a client's x-api-key header is never read.
       apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
-      cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      cloudWatchRole,
+      // Account-wide: other APIs of the account may log through it, so it outlives this stack. (Only with the role.)
+      cloudWatchRoleRemovalPolicy: cloudWatchRole ? RemovalPolicy.RETAIN : undefined,
       defaultCorsPreflightOptions: {
         allowOrigins: [allowOrigin],
         allowMethods: ['GET', 'POST', 'DELETE'],
