@@ -20,7 +20,6 @@ interface EsbuildLike {
  */
 export function bundleHandler(entry: string, outdir: string): void {
   // Required lazily: a consumer of the package never builds from source, so never loads esbuild.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as EsbuildLike;
   esbuild.buildSync({
     entryPoints: [entry],
