@@ -16,9 +16,10 @@ export const LAMBDA_ENV_LIMIT_BYTES = 4096;
 
 /**
  * Upper bounds of values known only at deploy time, from the services' API references: a Cognito user pool id is at
- * most 55 characters, an app client id at most 128, a DynamoDB table name at most 255. Anything else: 256.
+ * most 55 characters, an app client id at most 128, a DynamoDB table name at most 255, a Secrets Manager secret ARN
+ * at most 2048 (the ARN limit of GetSecretValue's SecretId). Anything else: 256.
  */
-const DEPLOY_VALUE_BOUNDS: Readonly<Record<string, number>> = { cognitoUserPoolId: 55, clientIds: 128 };
+const DEPLOY_VALUE_BOUNDS: Readonly<Record<string, number>> = { cognitoUserPoolId: 55, clientIds: 128, clientSecretArn: 2048 };
 export const TABLE_NAME_MAX_LENGTH = 255;
 export const UNKNOWN_VALUE_BOUND = 256;
 
@@ -43,6 +44,10 @@ export function buildConfigFile(manifest: RouteManifest, issuers: readonly JwtIs
       return { [DEPLOY_VALUE_REFERENCE]: deployValues.length - 1 };
     }
     if (Array.isArray(value)) return value.map((entry: unknown) => replaceTokens(field, entry));
+    // Nested settings (an issuer's introspection options) may hold deploy-time values too (a secret's ARN).
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, replaceTokens(key, entry)]));
+    }
     return value;
   };
   const document: ConfigFileDocument = { ROUTE_MANIFEST: manifest };
@@ -52,6 +57,8 @@ export function buildConfigFile(manifest: RouteManifest, issuers: readonly JwtIs
     );
   }
   const content = `${JSON.stringify(document)}\n`;
+  // A token left in the file would reach the function as its placeholder text: fail the synth instead.
+  if (Token.isUnresolved(content)) throw new Error('the authorizer configuration file holds an unresolved CDK token');
   return { name: configFileName(content), content, deployValues, deployValueBounds };
 }
 

@@ -91,7 +91,7 @@ describe('Class: PortcullisAuthorizer (CDK idioms)', () => {
       const faults = authorizer.metricAuthorizerErrors();
       const reasons = Object.values(faults.usingMetrics).map((m) => (m as unknown as { dimensions: Record<string, string> }).dimensions);
       expect(reasons).toEqual(
-        ['key_store_unavailable', 'jwks_unavailable', 'internal_error'].map((reason) => ({ service: 'orders-prod', decision: 'error', reason })),
+        ['key_store_unavailable', 'jwks_unavailable', 'introspection_unavailable', 'internal_error'].map((reason) => ({ service: 'orders-prod', decision: 'error', reason })),
       );
       const latency = authorizer.metricLatency();
       expect(latency).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Duration', statistic: 'p99' });
@@ -110,7 +110,7 @@ describe('Class: PortcullisAuthorizer (CDK idioms)', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5XXError', Namespace: 'AWS/ApiGateway', Threshold: 10 });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Threshold: 1,
-        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(fault0, 0) + FILL(fault1, 0) + FILL(fault2, 0)' })]),
+        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(fault0, 0) + FILL(fault1, 0) + FILL(fault2, 0) + FILL(fault3, 0)' })]),
       });
     });
   });

@@ -11,7 +11,7 @@ import { USAGE_TIERS } from '../../infra/usage-tiers';
 import { authorizerEnvironment, configFileFromAsset, loadDeployedConfig, manifestFromAsset, methodsByRoute, unbundledApp } from './support';
 
 /** What CloudFormation resolves CONFIG_VALUES to: the pool id, then the app client id (the file's references). */
-const DEPLOYED = { CONFIG_VALUES: JSON.stringify(['eu-west-1_Sample123', 'client123']) };
+const DEPLOYED = { CONFIG_VALUES: JSON.stringify(['eu-west-1_Sample123', 'client123', 'userclient456']) };
 
 describe('Class: PortcullisSampleStack', () => {
   let stack: PortcullisSampleStack;
@@ -59,7 +59,7 @@ describe('Class: PortcullisSampleStack', () => {
       expect(manifestFromAsset(stack)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
       const issuers = configFileFromAsset(stack).JWT_ISSUERS as Array<Record<string, unknown>>;
       expect(issuers).toEqual([
-        { cognitoUserPoolId: { $deployValue: 0 }, clientIds: [{ $deployValue: 1 }], tokenUse: 'access', scopePrefix: `${SAMPLE_AUDIENCE}/` },
+        { cognitoUserPoolId: { $deployValue: 0 }, clientIds: [{ $deployValue: 1 }, { $deployValue: 2 }], tokenUse: 'access', scopePrefix: `${SAMPLE_AUDIENCE}/` },
       ]);
     });
 
@@ -78,7 +78,7 @@ describe('Class: PortcullisSampleStack', () => {
       expect(config.defaultPlan).toBe(SAMPLE_DEFAULT_PLAN);
       expect(config.issuers).toHaveLength(1);
       expect(config.manifest.find('DELETE', '/items/{id}')?.requirement).toEqual([['items:admin']]);
-      expect(config.issuers[0]).toMatchObject({ kind: 'cognito', userPoolId: 'eu-west-1_Sample123', clientIds: ['client123'], scopePrefix: `${SAMPLE_AUDIENCE}/` });
+      expect(config.issuers[0]).toMatchObject({ kind: 'cognito', userPoolId: 'eu-west-1_Sample123', clientIds: ['client123', 'userclient456'], scopePrefix: `${SAMPLE_AUDIENCE}/` });
     });
   });
 
@@ -213,7 +213,8 @@ describe('Class: PortcullisSampleStack', () => {
       const clients = template.findResources('AWS::Cognito::UserPoolClient');
       const userClient = Object.entries(clients).find(([, resource]) => resource.Properties.ClientName === 'portcullis-sample-user-client')!;
       expect(userClient[1].Properties.AllowedOAuthFlows).not.toContain('implicit');
-      expect(JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS)).toContain(userClient[0]);
+      // The issuer's client ids are deploy-time values: the file refers to them, CONFIG_VALUES carries them.
+      expect(JSON.stringify(authorizerEnvironment(template).CONFIG_VALUES)).toContain(userClient[0]);
       template.hasOutput(COGNITO_OUTPUTS.userClientId, { Value: { Ref: userClient[0] } });
     });
 

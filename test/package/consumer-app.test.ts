@@ -99,8 +99,10 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
     writeFileSync(join(app, 'src', 'snippet.ts'), snippet);
     writeFileSync(join(app, 'src', 'main.ts'), harness(stackClass));
 
-    // Offline: the package has no runtime dependency; peers are linked after npm has written node_modules.
-    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', '--no-package-lock', tarball], app);
+    // Its one runtime dependency (yaml) comes from the npm cache, or the registry when the cache lacks its metadata (a
+    // fresh CI machine after npm ci has the tarball but not the packument); peers are linked after npm has written
+    // node_modules.
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', '--no-package-lock', tarball], app);
     for (const name of ['aws-cdk-lib', 'constructs', 'cdk-nag', '@types/node']) {
       mkdirSync(dirname(join(app, 'node_modules', name)), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules', name), join(app, 'node_modules', name), 'dir');
