@@ -7,7 +7,7 @@
  * reads, so the manifest and the API cannot drift apart. Props are resolved and validated by a pure function
  * (authorizer-settings.ts); checks that need the finished tree run at synthesis.
  */
-import { AspectPriority, Aspects, Annotations, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Annotations, type CfnOutput, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -28,6 +28,7 @@ import { resolveAuthorizerSettings, type AuthorizerSettings } from './authorizer
 import type { FunctionConfigFile } from './function-config';
 import type { GatewayResponseOptions } from './gateway-responses';
 import { grantKeyAdministration } from './key-administration';
+import { addKeyCliOutputs } from './key-cli-outputs';
 import { CacheKeyHook, type ResolvedCacheKey } from './cache-key-hook';
 import { grantIssuerSecretReads } from './issuer-options';
 import { asProp, fail } from './prop-errors';
@@ -194,6 +195,26 @@ export class PortcullisAuthorizer extends Construct {
     // cdk-nag's COG4 asks for a Cognito user pool authorizer on every method; this one verifies Cognito tokens itself.
     Validations.of(created).acknowledge({ id: 'AwsSolutions-COG4', reason: COG4_REASON });
     return created;
+  }
+
+  /**
+   * Adds the stack outputs through which `portcullis keys --stack NAME` and `portcullis attach --stack NAME` find
+   * this deployment (REST API, stage, authorizer, key table, key prefix, usage plans, the scopes the routes require,
+   * the cache key). Call it once, after `addApiStage` (the first stage given is output).
+   */
+  public addStackOutputs(): CfnOutput[] {
+    const restApiId = this.existingApi?.restApiId ?? this.apis[0]?.restApiId;
+    const stageName = this.existingApi?.stageName ?? this.stages[0]?.stageName;
+    return addKeyCliOutputs(this, {
+      ...(restApiId !== undefined ? { restApiId } : {}),
+      ...(stageName !== undefined ? { stageName } : {}),
+      authorizerId: () => this.existingAuthorizerId ?? this.requestAuthorizer?.authorizerId,
+      ...(this.keyTable !== undefined ? { keyTable: this.keyTable } : {}),
+      keyPrefix: this.keyPrefix,
+      usagePlans: this.usagePlans,
+      manifest: () => this.manifest,
+      cacheKeyMode: () => this.cacheKey.mode,
+    });
   }
 
   /** Attaches every usage plan to a stage, so the plans throttle and count that stage's metered routes. */

@@ -323,24 +323,7 @@ export class PortcullisSampleStack extends Stack {
     // ---- outputs (names shared with the key CLI)
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
     output(STACK_OUTPUTS.apiUrl, this.api.url, 'Base URL of the sample API stage');
-    output(STACK_OUTPUTS.restApiId, this.api.restApiId, 'REST API id');
-    output(STACK_OUTPUTS.stageName, this.api.deploymentStage.stageName, 'Stage name');
-    output(STACK_OUTPUTS.keyTableName, this.authorizer.keyTable!.tableName, 'DynamoDB key table (hashed API keys, client bindings)');
-    output(STACK_OUTPUTS.authorizerId, this.authorizer.authorizerId, 'API Gateway authorizer id');
-    output(STACK_OUTPUTS.keyPrefix, this.authorizer.keyPrefix, 'Prefix of this deployment\'s API keys');
-    // The result cache key chosen from the manifest (docs/cache-keys.md); the synth info line says why.
-    output(
-      'AuthorizerCacheKey',
-      Lazy.string({ produce: () => this.authorizer.cacheKey.mode }),
-      'Authorizer result cache key: identity (Authorization) or route (Authorization, method, resource)',
-    );
-    output(
-      STACK_OUTPUTS.usagePlanIds,
-      this.toJsonString(
-        Object.fromEntries(Object.entries(this.authorizer.usagePlans).map(([tier, plan]) => [tier, plan.usagePlanId])),
-      ),
-      'JSON object: tier name -> usage plan id',
-    );
+    this.authorizer.addStackOutputs();
     if (this.userPool !== undefined && cognitoClient !== undefined && cognitoDomain !== undefined) {
       output(COGNITO_OUTPUTS.userPoolId, this.userPool.userPoolId, 'Cognito user pool of the sample machine clients');
       output(COGNITO_OUTPUTS.clientId, cognitoClient.userPoolClientId, 'Client-credentials app client id (secret: describe-user-pool-client)');
