@@ -30,17 +30,18 @@ const SIGNATURE_BYTES: Readonly<Record<string, number>> = { ES256: 64, ES384: 96
 const decodedLength = (length: number) => Math.floor((length * 3) / 4);
 
 /**
- * True when `signatureB64` (canonical unpadded base64url) is a valid signature of `signingInput` under `key` with
+ * True when `signatureB64` (canonical unpadded base64url) is a valid signature of `signingInput` (the JWS signing
+ * input; bytes for raw test vectors) under `key` with
  * `alg`. False for every wrong signature, whatever its bytes. Throws only on what no token can cause (an algorithm
  * outside the allow-list, a key of another family: callers check both first), so a throw is our bug: a 500.
  */
-export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: string, signatureB64: string): boolean {
+export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: string | Buffer, signatureB64: string): boolean {
   const digest = DIGEST[alg];
   if (digest === undefined) throw new TypeError(`no signature step for alg ${alg}`);
   const expected = SIGNATURE_BYTES[alg];
   if (expected !== undefined && decodedLength(signatureB64.length) !== expected) return false;
   try {
-    return verify(digest, Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signatureB64, 'base64url'));
+    return verify(digest, typeof signingInput === 'string' ? Buffer.from(signingInput) : signingInput, { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signatureB64, 'base64url'));
   } catch (error) {
     // OpenSSL refusing the signature bytes (e.g. an RSA signature longer than the modulus on some builds) is a
     // wrong signature; anything else (a programming error) stays an error.
