@@ -21,7 +21,9 @@ export interface MethodArn {
   readonly path: string;
 }
 
-const METHOD_ARN = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+\/[^/]+)\/([A-Z]+|\*)\/(.*)$/;
+// `s`: the path may hold line terminators (\n, \r, U+2028, U+2029), which a bare `.` does not match; such a request
+// still gets a decision, not a 500.
+const METHOD_ARN = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[A-Za-z0-9]+\/[^/]+)\/([A-Z]+|\*)\/(.*)$/s;
 
 /** The last ARN parsed: a container serves few routes, and the same one many times in a row. */
 let lastMethodArn: { readonly text: string; readonly parsed: MethodArn } | undefined;
