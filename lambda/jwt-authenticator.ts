@@ -24,7 +24,7 @@ import { FailedAssertionError, JwtExpiredError, JwtNotBeforeError } from 'aws-jw
 import { validateJwtFields, type DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import type { IssuerConfig } from './config';
-import { decomposeCompactJws, decomposeJws, type AcceptedHeaders, type CompactJws } from './compact-jws';
+import { decomposeCompactJws, decomposeJws, type CompactJws } from './compact-jws';
 import { CredentialRejectedError, type RejectionCode } from './errors';
 import type { HardenedJwksCache } from './jwks-cache';
 import { keyFitsAlgorithm, type VerificationKey } from './jwks-document';
@@ -153,8 +153,6 @@ export class JwtAuthenticator {
   /** By every `iss` value accepted (a Cognito pool has two). */
   private readonly issuers = new Map<string, IssuerEntry>();
   private readonly verifiedTokens: ClockCache<string, JwtIdentity>;
-  /** Headers accepted before, by encoding (compact-jws.ts): tokens of a known issuer and key skip step 2 and 3. */
-  private readonly acceptedHeaders: AcceptedHeaders = new Map();
 
   constructor(private readonly options: JwtAuthenticatorOptions) {
     for (const config of options.issuers) {
@@ -217,7 +215,7 @@ export class JwtAuthenticator {
    * token consists of base64url characters and dots (see extractCredential), so that scan is not repeated.
    */
   verify(token: string, base64urlText = false): JwtIdentity | Promise<JwtIdentity> {
-    const jwt = decomposeCompactJws(token, base64urlText, this.acceptedHeaders); // steps 1-3
+    const jwt = decomposeCompactJws(token, base64urlText); // steps 1-3
     const entry = this.issuerOf(jwt.payload.iss);
     const kid = keyIdOf(jwt);
     const key = this.options.jwksCache.keyAtHand(entry.config.jwksUri, kid); // step 4
