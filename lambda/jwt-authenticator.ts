@@ -7,19 +7,21 @@
  *   3. alg        an asymmetric algorithm of the allow-list                         compact-jws.ts
  *   4. key        `iss` configured; its JWKS key for `kid`, of the family `alg` needs  jwks-cache.ts, jwks-document.ts
  *   5. signature  false for every wrong signature, never an exception               jws-signature.ts
- *   6. claims     aws-jwt-verify's (iss, aud, exp, nbf; Cognito token_use, client_id), then ours: `exp` required,
+ *   6. claims     aws-jwt-verify's (iss, aud, exp, nbf), Cognito's (token_use, client_id), then ours: `exp` required,
  *                 `iat` not in the future, an optional maximum lifetime, bounded identifiers, scopes
  * Verified tokens are remembered (bounded, never past `exp` nor the cache TTL), so a client reusing its token pays a
  * map lookup instead of a signature check.
  *
- * What we use of aws-jwt-verify (version pinned exactly in package.json): its public API only, namely
- * `validateJwtFields`, `validateCognitoJwtFields`, `CognitoJwtVerifier.parseUserPoolId` (the pool's issuer forms),
- * `decomposeUnverifiedJwt` and its error classes. One behaviour is mirrored instead of called, for speed: the
- * decomposition parses JSON without the library's reviver when the text provably gives the same result
- * (compact-jws.ts); test/security/jws-decomposition.test.ts fails if the library's decomposition changes under it.
+ * aws-jwt-verify (its version pinned exactly in package.json) is used through its public API only:
+ * `validateJwtFields`, `decomposeUnverifiedJwt` and its error classes. Three of its behaviours are mirrored instead
+ * of called, and a test fails if the installed library stops matching them:
+ * - the decomposition parses JSON without the library's reviver when the text provably gives the same result
+ *   (compact-jws.ts; test/security/jws-decomposition.test.ts), for speed;
+ * - the signature primitive (jws-signature.ts; test/security/wycheproof.test.ts), so that no signature bytes throw;
+ * - Cognito's issuer forms and its token_use/client_id checks (below; test/unit/aws-jwt-verify-contract.test.ts):
+ *   importing them brings the library's verifier classes, 10 KB of bundle we do not otherwise use.
  * docs/jwks.md says the same.
  */
-import { CognitoJwtVerifier, validateCognitoJwtFields } from 'aws-jwt-verify/cognito-verifier';
 import { FailedAssertionError, JwtExpiredError, JwtNotBeforeError } from 'aws-jwt-verify/error';
 import { validateJwtFields, type DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
@@ -57,7 +59,6 @@ interface IssuerEntry {
   readonly config: IssuerConfig;
   /** aws-jwt-verify's claim-check options for this issuer, built once. */
   readonly claimOptions: { readonly issuer: string[]; readonly audience: string[] | null; readonly graceSeconds: number };
-  readonly cognitoOptions?: { readonly tokenUse: 'access' | 'id'; readonly clientId: string[] | null };
 }
 
 /** The result of one JWKS prefetch at cold start. */
@@ -74,17 +75,16 @@ const reject = (code: RejectionCode, message: string): never => {
 
 /**
  * The `iss` values a configured issuer's tokens may carry. A Cognito pool issues either its regional form
- * (`https://cognito-idp.<region>.amazonaws.com/<pool>`) or, with the "updated" issuer type, the global one
- * (`https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`); aws-jwt-verify 5.2 accepts both for one pool
- * (awslabs/aws-jwt-verify#239) and derives both with `parseUserPoolId`. Both forms are verified with the pool's
- * regional JWKS: the same keys, and an endpoint every pool has (the global one answers 403 for pools that have not
- * switched issuer type, awslabs/aws-jwt-verify#279).
+ * (`https://cognito-idp.<region>.amazonaws.com/<pool>`, the configured issuer) or, with the "updated" issuer type,
+ * the global one (`https://issuer-cognito-idp.<region>.amazonaws.com/<pool>`); aws-jwt-verify 5.2 accepts both for
+ * one pool (awslabs/aws-jwt-verify#239; its `CognitoJwtVerifier.parseUserPoolId` derives the same two). Both
+ * forms are verified with the pool's regional JWKS: the same keys, from an endpoint every pool has (the global one
+ * answers 403 for pools that have not switched issuer type, awslabs/aws-jwt-verify#279).
  */
-function acceptedIssuers(config: IssuerConfig): string[] {
+export function acceptedIssuers(config: IssuerConfig): string[] {
   if (config.kind !== 'cognito') return [config.issuer];
-  const regional = CognitoJwtVerifier.parseUserPoolId(config.userPoolId).issuer;
-  const global = CognitoJwtVerifier.parseUserPoolId(config.userPoolId, 'https://issuer-cognito-idp').issuer;
-  return [...new Set([config.issuer, regional, global])];
+  const region = config.userPoolId.slice(0, config.userPoolId.indexOf('_'));
+  return [config.issuer, `https://issuer-cognito-idp.${region}.amazonaws.com/${config.userPoolId}`];
 }
 
 /** Step 5: the key fits the algorithm, and the signature verifies with it. */
@@ -111,16 +111,31 @@ function checkLibraryClaims(entry: IssuerEntry, payload: JwtPayload): void {
   Error.stackTraceLimit = 0; // refusals are expected control flow: no stack trace to capture
   try {
     validateJwtFields(payload, entry.claimOptions);
-    if (entry.cognitoOptions !== undefined) validateCognitoJwtFields(payload, entry.cognitoOptions);
   } catch (error) {
     if (error instanceof JwtExpiredError) reject('token_expired', 'Token is expired');
     if (error instanceof JwtNotBeforeError) reject('token_not_yet_valid', 'Token is not valid yet');
-    // JwtInvalidClaimError (issuer, audience, Cognito's token use and client id) and other failed assertions.
+    // JwtInvalidClaimError (issuer, audience) and other failed assertions.
     if (error instanceof FailedAssertionError) reject('invalid_claims', 'Token claims are not accepted');
     throw error;
   } finally {
     Error.stackTraceLimit = limit;
   }
+  const config = entry.config;
+  if (config.kind === 'cognito' && !cognitoClaimsAccepted(payload as Record<string, unknown>, config.tokenUse, config.clientIds)) {
+    reject('invalid_claims', 'Token claims are not accepted');
+  }
+}
+
+/**
+ * A Cognito token's own claims, checked as aws-jwt-verify's `validateCognitoJwtFields` checks them: `token_use` is
+ * "id" or "access" and the configured one; the app client is `aud` of an id token, `client_id` of an access token.
+ */
+export function cognitoClaimsAccepted(payload: Readonly<Record<string, unknown>>, tokenUse: 'access' | 'id', clientIds: readonly string[] | null): boolean {
+  const use = payload.token_use;
+  if ((use !== 'id' && use !== 'access') || use !== tokenUse) return false;
+  if (clientIds === null) return true;
+  const client = use === 'id' ? payload.aud : payload.client_id;
+  return typeof client === 'string' && clientIds.includes(client);
 }
 
 /** Most clients send the same scope claim in every token: its parsed list is kept, bounded, and shared. */
@@ -164,8 +179,6 @@ export class JwtAuthenticator {
           audience: config.kind === 'oidc' && config.audience !== null ? [...config.audience] : null,
           graceSeconds: options.clockSkewSeconds,
         },
-        cognitoOptions:
-          config.kind === 'cognito' ? { tokenUse: config.tokenUse, clientId: config.clientIds === null ? null : [...config.clientIds] } : undefined,
       };
       for (const issuer of issuers) this.issuers.set(issuer, entry);
     }
