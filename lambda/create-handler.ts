@@ -66,7 +66,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
             refetchIntervalMs: config.jwksRefetchIntervalSeconds * 1000,
             maxAgeMs: config.jwksMaxAgeSeconds * 1000,
             nowMs,
-            onBackgroundError: (error) => log.warn('JWKS background refresh failed', { error: errorName(error) }),
+            onBackgroundError: (error) => log.warn('JWKS background refresh failed', { error: errorName(error), reason: (error as Error).message }),
             onKeysChanged: (jwksUri) => {
               log.warn('JWKS keys removed or replaced: verified tokens dropped', { jwksUri });
               jwt?.forgetVerifiedTokens(); // called on a later refresh, once jwt exists
