@@ -102,11 +102,11 @@ function keyIdOf(jws: CompactJws): string {
 }
 
 /**
- * Runs aws-jwt-verify's claim checks for the issuer. The claims are the caller's (after a good signature, still
- * attacker-chosen values): each of the library's refusals is a 401 with the code of the claim. Its
- * ParameterValidationError (our options wrong) is not a refusal and stays a 500.
+ * The issuer's claims: aws-jwt-verify's checks (iss, aud, exp, nbf), then Cognito's. The claims are the caller's
+ * (after a good signature, still attacker-chosen values): each of the library's refusals is a 401 with the code of
+ * the claim. Its ParameterValidationError (our options wrong) is not a refusal and stays a 500.
  */
-function checkLibraryClaims(entry: IssuerEntry, payload: JwtPayload): void {
+function checkIssuerClaims(entry: IssuerEntry, payload: JwtPayload): void {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0; // refusals are expected control flow: no stack trace to capture
   try {
@@ -261,7 +261,7 @@ export class JwtAuthenticator {
   private accept(token: string, jwt: DecomposedJwt, entry: IssuerEntry, key: VerificationKey): JwtIdentity {
     checkSignature(jwt, key);
     const { payload } = jwt;
-    checkLibraryClaims(entry, payload);
+    checkIssuerClaims(entry, payload);
     const identity = this.checkClaims(entry.config, payload);
     const nowMs = this.options.nowMs();
     const ttlMs = Math.min(this.options.verifiedTokenCacheTtlMs, (payload.exp as number) * 1000 - nowMs);
