@@ -184,6 +184,25 @@ describe('Mutated genuine tokens', () => {
     );
   });
 
+  it('claims and header members of any JSON type, signed by any of the issuer\'s keys, never make the authorizer fail (500)', async () => {
+    const anyJson = fc.jsonValue({ maxDepth: 3 });
+    const claimValue = fc.oneof(anyJson, fc.constantFrom(jwks.issuer, 'portcullis-api', now() + 600, now() - 600, 'items:read'));
+    const claims = fc.record(
+      { iss: fc.oneof(fc.constant(jwks.issuer), claimValue), aud: claimValue, exp: claimValue, nbf: claimValue, iat: claimValue, sub: claimValue, scope: claimValue, scp: claimValue, client_id: claimValue, azp: claimValue, jti: claimValue },
+      { requiredKeys: ['iss'] },
+    );
+    const headerExtras = fc.record({ kid: anyJson, typ: anyJson, cty: anyJson, x5t: anyJson }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(4), claims, headerExtras, fc.boolean(), async (which, payload, extras, keepKid) => {
+        const key = signingKeys[which % signingKeys.length]!;
+        const header = keepKid ? { ...extras, kid: key.kid } : extras;
+        const result = await outcome(bearer(signJwt(key, payload as Record<string, unknown>, header)));
+        expect(['allow', 'deny', 'unauthorized']).toContain(result);
+      }),
+      RUN,
+    );
+  });
+
   it('tokens signed by the real key but with hostile claims never allow beyond their scopes', async () => {
     const claims = fc.record({
       iss: fc.constantFrom(jwks.issuer, `${jwks.issuer}/`, 'https://evil.example', undefined),
