@@ -63,6 +63,8 @@ function targets(report: Report): string[] {
   if (cold) {
     const ours = cold.variants.find((v) => v.name === 'portcullis, JWT only');
     if (ours) {
+      const peer = cold.variants.find((v) => v.name === 'peer aws-jwt-verify');
+      if (peer) check('cold load <= 1.05x a bare aws-jwt-verify authorizer bundle', ours.ms / peer.ms <= 1.05, `${x(ours.ms / peer.ms)} (${fmt(ours.ms)} vs ${fmt(peer.ms)} ms)`);
       check('bundle < 60 KB minified', ours.bytes! < 60 * 1024, `${(ours.bytes! / 1024).toFixed(1)} KB (${(ours.gzipBytes! / 1024).toFixed(1)} KB gzipped)`);
       const floor = cold.variants.find((v) => v.name === 'node:crypto + node:https');
       const library = cold.variants.find((v) => v.name === 'aws-jwt-verify alone');
@@ -116,6 +118,9 @@ function print(report: Report): void {
       '',
     );
     out.push(`@aws-sdk/client-dynamodb in require.cache after load: JWT-only ${c.sdkLoadedAtStart.jwtOnly}, with KEY_TABLE_NAME ${c.sdkLoadedAtStart.full}`, '');
+    const f = c.firstDecision;
+    out.push(`## First decision of a fresh process, JWKS on an HTTPS server (${f.runs} alternating runs, medians; "at once": ms from process start, "after 500 ms": ms of the invocation alone)`, '');
+    out.push(table(['variant', 'invoked', 'ms', 'vs bare hydrate', 'note'], f.rows.map((r) => [r.name, r.when, fmt(r.ms), x(r.ratioToBare), r.note ?? '']), [false, false, true, true, false]), '');
   }
   if (report.gateway) {
     const g = report.gateway;
