@@ -27,7 +27,7 @@ export function startUsage(command: string = REPO_START_COMMAND): string {
                     without it, every route answers with the request and context it received
 
 Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (60, 0 = off),
-AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30) and the authorizer settings in docs/settings.md.`;
+AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30) and the authorizer settings: docs/local-mode.md, "Local settings".`;
 }
 
 export class StartUsageError extends Error {
