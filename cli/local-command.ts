@@ -47,8 +47,10 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   }
   const missing = missingLocalModePeers();
   if (missing.length > 0) {
+    const peers = Object.keys(LOCAL_MODE_PEERS).join(' and ');
     io.stderr(
-      `error: ${command} needs ${Object.keys(LOCAL_MODE_PEERS).join(' and ')} (optional peer dependencies of portcullis-authorizer); missing: ${missing.join(', ')}. Install them in this project:\n  ${INSTALL_LOCAL_MODE_PEERS}\n`,
+      `error: ${command} needs ${peers} (optional peer dependencies of portcullis-authorizer); missing: ${missing.join(', ')}.\n` +
+        `Install them in this project:\n  ${INSTALL_LOCAL_MODE_PEERS}\n`,
     );
     return 2;
   }

@@ -25,9 +25,9 @@ interface Subcommand {
 
 export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   keys: { summary: 'manage API keys and JWT client bindings', repoCommand: 'npm run keys --', load: async () => (await import('./keys.js')).main },
-  attach: { summary: 'put the authorizer on an existing REST API from a route manifest (plan, apply, check)', load: async () => (await import('./attach.js')).main },
+  attach: { summary: 'put the authorizer on an existing REST API (plan, apply, check)', load: async () => (await import('./attach.js')).main },
   detach: { summary: 'restore what attach apply changed and redeploy the stage', load: async () => (await import('./attach.js')).detachMain },
-  manifest: { summary: 'route manifests from an OpenAPI/Swagger file or an API Gateway export', load: async () => (await import('./manifest.js')).main },
+  manifest: { summary: 'route manifests from OpenAPI/Swagger or an API Gateway export', load: async () => (await import('./manifest.js')).main },
   issuers: { summary: 'resolve a JWT issuer by its URL into an issuers file', load: async () => (await import('./issuers.js')).main },
   local: { summary: 'the local mode: gateway, key store and OAuth issuer on loopback', load: async () => (await import('./local-command.js')).main },
 };

@@ -1,8 +1,9 @@
 /**
  * `npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]`, from the package `portcullis local`
- * (cli/local-command.ts): the local mode (arguments: start-options.ts). Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
- * accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT) or SIGTERM
- * stops everything. Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
+ * (cli/local-command.ts): the local mode (arguments: start-options.ts). Prints `Gateway ready at
+ * http://127.0.0.1:<port>` once the gateway accepts requests, one access-log line per request, and the authorizer's
+ * decision log. Ctrl-C (SIGINT) or SIGTERM stops everything. Startup problems (a port in use, a bad setting) are one
+ * line on stderr and exit code 1.
  */
 import { basename, extname, relative } from 'node:path';
 import { ConfigurationError } from '../lambda/errors';

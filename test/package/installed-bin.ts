@@ -66,7 +66,9 @@ export function installedBinTests(installed: () => InstalledApp): void {
   it('lists every subcommand in `portcullis --help`', () => {
     const help = portcullis(installed().app, ['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['keys', 'attach', 'detach', 'manifest', 'issuers', 'local']) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['keys', 'attach', 'detach', 'manifest', 'issuers', 'local']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
   });
 
   it('`portcullis manifest from-openapi` converts an OpenAPI file: scopes to routes, public operations left out', () => {
@@ -113,8 +115,9 @@ export function installedBinTests(installed: () => InstalledApp): void {
 
   it('declares dynalite and selfsigned as optional peers, at the versions the local-mode test links', () => {
     const { root, app } = installed();
-    const shipped = JSON.parse(readFileSync(join(app, 'node_modules/portcullis-authorizer/package.json'), 'utf8')) as Record<string, Record<string, unknown>>;
-    const linked = Object.fromEntries(PEERS.map((peer) => [peer, (JSON.parse(readFileSync(join(root, 'node_modules', peer, 'package.json'), 'utf8')) as { version: string }).version]));
+    const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+    const shipped = readJson(join(app, 'node_modules/portcullis-authorizer/package.json'));
+    const linked = Object.fromEntries(PEERS.map((peer) => [peer, readJson(join(root, 'node_modules', peer, 'package.json')).version]));
     expect(linked).toEqual({ dynalite: '4.0.0', selfsigned: '5.5.0' });
     for (const peer of PEERS) {
       expect(shipped.peerDependencies![peer]).toBe(linked[peer]);

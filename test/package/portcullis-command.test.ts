@@ -80,7 +80,8 @@ describe('the portcullis command', () => {
   it('`portcullis manifest`: the same help, conversion and exit codes as `npm run manifest --`', async () => {
     const viaRepo = await run(manifest, ['--help']);
     expect(viaRepo.stdout).toMatch(/^Usage: npm run manifest -- from-openapi FILE/);
-    expect(await run(main, ['manifest', '--help'])).toEqual({ code: 0, stdout: viaRepo.stdout.split('npm run manifest --').join('portcullis manifest'), stderr: '' });
+    const installed = viaRepo.stdout.split('npm run manifest --').join('portcullis manifest');
+    expect(await run(main, ['manifest', '--help'])).toEqual({ code: 0, stdout: installed, stderr: '' });
 
     const spec = join(work, 'api.json');
     writeFileSync(
@@ -96,14 +97,16 @@ describe('the portcullis command', () => {
     expect(converted.code).toBe(0);
     expect(JSON.parse(converted.stdout)).toEqual({ routes: [{ method: 'GET', path: '/pets', scopes: ['pets:read'] }], publicRoutes: [] });
     expect(converted).toEqual(await run(manifest, ['from-openapi', spec]));
-    expect((await run(main, ['manifest', 'from-openapi', join(work, 'missing.yaml')])).code).toBe((await run(manifest, ['from-openapi', join(work, 'missing.yaml')])).code);
+    const missing = join(work, 'missing.yaml');
+    expect((await run(main, ['manifest', 'from-openapi', missing])).code).toBe((await run(manifest, ['from-openapi', missing])).code);
     expect((await run(main, ['manifest', 'frobnicate'])).code).toBe(2);
   });
 
   it('`portcullis issuers`: the same help (on stderr) and exit codes as `npm run issuers --`', async () => {
     const viaRepo = await run(issuers, ['--help']);
     expect(viaRepo.stderr).toMatch(/^Usage:\n {2}npm run issuers -- add <issuer URL>/);
-    expect(await run(main, ['issuers', '--help'])).toEqual({ code: 0, stdout: '', stderr: viaRepo.stderr.split('npm run issuers --').join('portcullis issuers') });
+    const installed = viaRepo.stderr.split('npm run issuers --').join('portcullis issuers');
+    expect(await run(main, ['issuers', '--help'])).toEqual({ code: 0, stdout: '', stderr: installed });
     expect((await run(main, ['issuers'])).code).toBe(1);
     expect((await run(issuers, [])).code).toBe(1);
   });
