@@ -4,22 +4,28 @@
  * API's methods from a route manifest, checks it, and takes it off again. Everything is in cli/attach/; this file
  * connects it to the process.
  */
-import { runAttachCli } from './attach/main';
+import { basename, extname } from 'node:path';
+import type { CommandIo } from './portcullis';
+import { REPO_ATTACH_COMMANDS, runAttachCli, type AttachCommandNames } from './attach/main';
 
-export async function main(argv: string[]): Promise<number> {
+const processIo: CommandIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
+
+function commandNames(program: string | undefined): AttachCommandNames {
+  return program === undefined ? REPO_ATTACH_COMMANDS : { attach: `${program} attach`, detach: `${program} detach` };
+}
+
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return runAttachCli(argv, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
+  return runAttachCli(argv, { stdout: io.stdout, stderr: io.stderr, commands: commandNames(io.program) });
 }
 
 /** `portcullis detach ...`, the same as `portcullis attach detach ...`. */
-export async function detachMain(argv: string[]): Promise<number> {
-  return main(['detach', ...argv]);
+export async function detachMain(argv: string[], io: CommandIo = processIo): Promise<number> {
+  return main(['detach', ...argv], io);
 }
 
-if (require.main === module) {
+// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
+if (require.main === module && basename(__filename, extname(__filename)) === 'attach') {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

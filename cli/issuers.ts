@@ -4,6 +4,7 @@
  * entry (issuer, jwksUri, provider preset) into a JWT_ISSUERS file, so the deployed function needs no discovery call.
  * The file is what `cdk synth -c jwtIssuers=<file>` and `JwtIssuer.fromSetting` read. `list` prints the file.
  */
+import { basename, extname } from 'node:path';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseIssuers } from '../lambda/config';
 import { DependencyFaultError } from '../lambda/errors';
@@ -12,9 +13,13 @@ import { PROVIDERS, type ProviderName } from '../lambda/issuer-presets';
 import { createJwksFetcher } from '../lambda/jwks-fetcher';
 import { parseIssuerMetadata, type IssuerMetadata } from '../lambda/oidc-discovery';
 
-export const ISSUERS_USAGE = `Usage:
-  npm run issuers -- add <issuer URL> --audience <aud> [options]
-  npm run issuers -- list [--file <path>]
+/** How the user runs this command in the repository; installed, it is `portcullis issuers`. */
+export const REPO_ISSUERS_COMMAND = 'npm run issuers --';
+
+export function issuersUsage(command: string = REPO_ISSUERS_COMMAND): string {
+  return `Usage:
+  ${command} add <issuer URL> --audience <aud> [options]
+  ${command} list [--file <path>]
 
 add: reads the issuer's metadata (.well-known/openid-configuration, else .well-known/oauth-authorization-server),
 checks it names exactly this issuer, and writes the issuer with its resolved jwksUri into the issuers file.
@@ -29,10 +34,13 @@ Options:
   --file <path>           the issuers file (default: portcullis.issuers.json)
   --ca-file <pem>         extra CA certificate to trust (a local issuer's)
   --timeout-ms <n>        metadata fetch timeout (default 5000)`;
+}
 
 export interface IssuersIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** The installed program (`portcullis`), for the help; absent in the repository. */
+  readonly program?: string;
 }
 
 const processIo: IssuersIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
@@ -190,9 +198,10 @@ async function add(args: string[], io: IssuersIo): Promise<number> {
 
 export async function main(argv: readonly string[], io: IssuersIo = processIo): Promise<number> {
   const [command, ...args] = argv;
+  const usage = issuersUsage(io.program === undefined ? REPO_ISSUERS_COMMAND : `${io.program} issuers`);
   try {
     if (command === undefined || command === '--help' || command === 'help') {
-      io.stderr(`${ISSUERS_USAGE}\n`);
+      io.stderr(`${usage}\n`);
       return command === undefined ? 1 : 0;
     }
     if (command === 'add') return await add([...args], io);
@@ -204,14 +213,15 @@ export async function main(argv: readonly string[], io: IssuersIo = processIo): 
     }
     throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   } catch (error) {
-    if (error instanceof UsageError) io.stderr(`error: ${error.message}\n\n${ISSUERS_USAGE}\n`);
+    if (error instanceof UsageError) io.stderr(`error: ${error.message}\n\n${usage}\n`);
     else if (error instanceof DependencyFaultError) io.stderr(`error: discovery failed: ${error.message}\n`);
     else io.stderr(`error: ${(error as Error).message}\n`);
     return 1;
   }
 }
 
-if (typeof require !== 'undefined' && require.main === module) {
+// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
+if (require.main === module && basename(__filename, extname(__filename)) === 'issuers') {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,26 +1,35 @@
 #!/usr/bin/env node
 /**
  * The `portcullis` command: a dispatcher to subcommands (`portcullis keys create ...`). Adding a subcommand is one
- * line in SUBCOMMANDS: a module whose `main(argv, io)` resolves to the exit code, loaded only when it runs.
+ * line in SUBCOMMANDS: a module whose `main(argv, io)` resolves to the exit code, loaded only when it runs. The io
+ * carries `program` (`portcullis`), so each command's help names the installed command (`portcullis attach ...`);
+ * run from the repository without it, the same mains name the npm scripts (`npm run attach -- ...`).
  */
+import { basename, extname } from 'node:path';
 
 export interface CommandIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** The installed program the command runs under (`portcullis`); absent when run from the repository's npm scripts. */
+  readonly program?: string;
 }
 
-type CommandMain = (argv: readonly string[], io: CommandIo) => Promise<number>;
+type CommandMain = (argv: string[], io: CommandIo) => Promise<number>;
 
 interface Subcommand {
   readonly summary: string;
-  /** How a user in this repository runs the same command (its help names it); rewritten to `portcullis <name>`. */
+  /** For a command whose help is fixed text: its in-repo invocation (`npm run keys --`), rewritten to `portcullis <name>`. */
   readonly repoCommand?: string;
   readonly load: () => Promise<CommandMain>;
 }
 
 export const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   keys: { summary: 'manage API keys and JWT client bindings', repoCommand: 'npm run keys --', load: async () => (await import('./keys.js')).main },
-  // attach, manifest, local, issuers: one line each, here.
+  attach: { summary: 'put the authorizer on an existing REST API (plan, apply, check)', load: async () => (await import('./attach.js')).main },
+  detach: { summary: 'restore what attach apply changed and redeploy the stage', load: async () => (await import('./attach.js')).detachMain },
+  manifest: { summary: 'route manifests from OpenAPI/Swagger or an API Gateway export', load: async () => (await import('./manifest.js')).main },
+  issuers: { summary: 'resolve a JWT issuer by its URL into an issuers file', load: async () => (await import('./issuers.js')).main },
+  local: { summary: 'the local mode: gateway, key store and OAuth issuer on loopback', load: async () => (await import('./local-command.js')).main },
 };
 
 const PROGRAM = 'portcullis';
@@ -31,11 +40,11 @@ function usage(): string {
   return `Usage: ${PROGRAM} <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "${PROGRAM} <command> --help" for a command's options.\n`;
 }
 
-/** Output of a subcommand with its in-repo invocation (`npm run keys --`) named as the installed one. */
-function renamed(io: CommandIo, name: string, repoCommand: string | undefined): CommandIo {
-  if (repoCommand === undefined) return io;
+/** The io a subcommand gets: the program's name, and for fixed help text its in-repo invocation renamed. */
+function commandIo(io: CommandIo, name: string, repoCommand: string | undefined): CommandIo {
+  if (repoCommand === undefined) return { stdout: io.stdout, stderr: io.stderr, program: PROGRAM };
   const rename = (text: string) => text.split(repoCommand).join(`${PROGRAM} ${name}`);
-  return { stdout: (text) => io.stdout(rename(text)), stderr: (text) => io.stderr(rename(text)) };
+  return { stdout: (text) => io.stdout(rename(text)), stderr: (text) => io.stderr(rename(text)), program: PROGRAM };
 }
 
 /** Runs `portcullis <command> ...`; resolves to the exit code (2 for an unknown command, as for a usage error). */
@@ -51,15 +60,21 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     return 2;
   }
   const run = await command.load();
-  return run(rest, renamed(io, name, command.repoCommand));
+  return run(rest, commandIo(io, name, command.repoCommand));
 }
 
-if (require.main === module) {
-  void main(process.argv.slice(2), {
+// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
+if (require.main === module && basename(__filename, extname(__filename)) === 'portcullis') {
+  main(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
-  }).then((code) => {
-    process.exitCode = code;
-  });
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }
-

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidScope } from '../lambda/route-manifest';
+// Imported, not read next to this file: bundled into the portcullis bin (cli/build-package.ts), it is inlined.
+import committedDevClients from './dev-clients.json';
 
 export type DevGrantType = 'client_credentials' | 'authorization_code' | 'refresh_token';
 export type AccessTokenFormat = 'jwt' | 'opaque';
@@ -140,10 +142,12 @@ export function parseDevUsers(document: unknown, source = 'dev users'): DevUser[
   });
 }
 
-export function loadDevClients(file: string = DEV_CLIENTS_FILE): DevClient[] {
-  return parseDevClients(JSON.parse(readFileSync(file, 'utf8')), file);
+/** The clients of `file`, by default the committed dev-clients.json. */
+export function loadDevClients(file?: string): DevClient[] {
+  return file === undefined ? parseDevClients(committedDevClients, DEV_CLIENTS_FILE) : parseDevClients(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
-export function loadDevUsers(file: string = DEV_CLIENTS_FILE): DevUser[] {
-  return parseDevUsers(JSON.parse(readFileSync(file, 'utf8')), file);
+/** The users of `file`, by default the committed dev-clients.json. */
+export function loadDevUsers(file?: string): DevUser[] {
+  return file === undefined ? parseDevUsers(committedDevClients, DEV_CLIENTS_FILE) : parseDevUsers(JSON.parse(readFileSync(file, 'utf8')), file);
 }

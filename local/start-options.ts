@@ -1,8 +1,9 @@
 /**
- * `npm start` arguments: `--memory`, and the user's API: `--manifest FILE` (a route manifest, or an OpenAPI/Swagger
- * file), `--issuers FILE` (a JWT_ISSUERS array trusted besides the local issuer), `--backend URL` (where authorized
- * requests go, as an HTTP proxy integration sends them; without it the gateway echoes the request and context).
- * A bad argument throws {@link StartUsageError} naming it.
+ * `npm start` (`portcullis local`) arguments: `--memory`, and the user's API: `--manifest FILE` (a route manifest, or
+ * an OpenAPI/Swagger file), `--issuers FILE` (a JWT_ISSUERS array trusted besides the local issuer), `--backend URL`
+ * (where authorized requests go, as an HTTP proxy integration sends them; without it the gateway echoes the request
+ * and context). A bad argument throws {@link StartUsageError} naming it. Nothing here needs the local mode's optional
+ * peers (dynalite, selfsigned), so `portcullis local --help` works without them.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,11 @@ import type { LocalApi } from './mode';
 import { createHttpProxyBackend, parseBackendUrl } from './proxy-backend';
 import type { ProxyHandler } from './sample-backend';
 
-export const START_USAGE = `Usage: npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]
+/** How the user runs the local mode in the repository; from the package it is `portcullis local`. */
+export const REPO_START_COMMAND = 'npm start --';
+
+export function startUsage(command: string = REPO_START_COMMAND): string {
+  return `Usage: ${command} [--memory] [--manifest FILE [--issuers FILE] [--backend URL]]
 
   --memory          keep the key store in memory (nothing is written under .local/dynamodb)
   --manifest FILE   serve your routes instead of the sample's: a route manifest ({"routes": [...]},
@@ -22,7 +27,8 @@ export const START_USAGE = `Usage: npm start [-- --memory] [--manifest FILE [--i
                     without it, every route answers with the request and context it received
 
 Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (60, 0 = off),
-AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30) and the authorizer settings in docs/settings.md.`;
+AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30) and the authorizer settings: docs/local-mode.md, "Local settings".`;
+}
 
 export class StartUsageError extends Error {
   constructor(message: string) {

@@ -1,10 +1,11 @@
 /**
- * `npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]`: the local mode (arguments:
- * start-options.ts). Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
- * accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT) or SIGTERM
- * stops everything. Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
+ * `npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]`, from the package `portcullis local`
+ * (cli/local-command.ts): the local mode (arguments: start-options.ts). Prints `Gateway ready at
+ * http://127.0.0.1:<port>` once the gateway accepts requests, one access-log line per request, and the authorizer's
+ * decision log. Ctrl-C (SIGINT) or SIGTERM stops everything. Startup problems (a port in use, a bad setting) are one
+ * line on stderr and exit code 1.
  */
-import { relative } from 'node:path';
+import { basename, extname, relative } from 'node:path';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
 import { PortInUseError, PortNotPermittedError } from './listen';
@@ -12,14 +13,13 @@ import { startLocalMode, type LocalMode } from './mode';
 import { oauthStartLines } from './oauth-start-lines';
 import { LineWriter } from './log-writer';
 import { describeCacheKey } from '../infra/cache-key';
+import { defaultDataDir } from './state';
 import { DataDirectoryInUseError } from './store';
-import { parseStartArgs, START_USAGE, StartUsageError, type StartOptions } from './start-options';
+import { parseStartArgs, startUsage, StartUsageError, type StartOptions } from './start-options';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-const USAGE = START_USAGE;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -39,25 +39,35 @@ function accessLog(entry: AccessLogEntry): void {
   log.line(`${entry.method} ${entry.path} -> ${entry.status} (${entry.latencyMs} ms${details})`);
 }
 
-/** Starts the local mode (`portcullis local ...`); resolves 0 once it serves, and keeps running until a signal. */
+/** `npm start ...`: the arguments, then {@link serve}. Usage errors exit 1 with the usage. */
 export async function main(argv: string[]): Promise<number> {
   let args: StartOptions;
   try {
     args = parseStartArgs(argv);
   } catch (error) {
-    if (error instanceof StartUsageError) fail(`${error.message}\n\n${USAGE}`);
+    if (error instanceof StartUsageError) fail(`${error.message}\n\n${startUsage()}`);
     throw error;
   }
   if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${startUsage()}\n`);
     return 0;
   }
+  return serve(args);
+}
 
+export interface ServeDefaults {
+  /** The data folder unless PORTCULLIS_LOCAL_DIR names one. Default: the repository's `.local/`. */
+  readonly dataDir?: string;
+}
+
+/** Starts the local mode; resolves 0 once it serves, and keeps running until a signal. Startup problems exit 1. */
+export async function serve(args: StartOptions, defaults: ServeDefaults = {}): Promise<number> {
   let local: LocalMode;
   try {
     local = await startLocalMode({
       memory: args.memory,
       env: process.env,
+      ...(defaults.dataDir !== undefined ? { dataDir: defaultDataDir(process.env, defaults.dataDir) } : {}),
       onRequest: accessLog,
       writeLog: log.line,
       ...(args.api ? { api: args.api } : {}),
@@ -122,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
+// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
+if (require.main === module && basename(__filename, extname(__filename)) === 'start') {
   main(process.argv.slice(2)).catch((error: Error) => fail(`The local mode failed: ${error.message}`));
 }

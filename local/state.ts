@@ -14,10 +14,16 @@ import { dirname, join, resolve } from 'node:path';
 import { generateSigningKey, signingKeyFromPem, type SigningAlgorithm, type SigningKey } from './jwt-signer';
 import { createLocalhostCertificate, type TlsMaterial } from './tls-certificate';
 
-/** `.local/` at the repository root, wherever the command is run from. `PORTCULLIS_LOCAL_DIR` moves it (tests). */
-export function defaultDataDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+/** In the repository: `.local/` at its root, wherever the command is run from. */
+export const REPO_DATA_DIR = resolve(__dirname, '../.local');
+
+/**
+ * The data folder: `PORTCULLIS_LOCAL_DIR` (tests), else `fallback`: the repository's `.local/`, or for
+ * `portcullis local` from the installed package `./.local` in the working directory (see cli/local-command.ts).
+ */
+export function defaultDataDir(env: Readonly<Record<string, string | undefined>> = process.env, fallback: string = REPO_DATA_DIR): string {
   const override = env.PORTCULLIS_LOCAL_DIR?.trim();
-  return override ? resolve(override) : resolve(__dirname, '../.local');
+  return override ? resolve(override) : fallback;
 }
 
 export interface LocalPaths {

@@ -23,11 +23,21 @@ export interface AttachIo {
   readonly clients?: ClientFactories;
   /** Sleep and clock of the control-plane pacing and backoff (tests: instant). */
   readonly clock?: Clock;
+  /** How the user runs attach and detach, for the help. Default: the repository's npm script. */
+  readonly commands?: AttachCommandNames;
 }
 
-export const ATTACH_USAGE = `Usage: portcullis attach [plan|apply|check] --manifest FILE [target] [--json]
-       portcullis detach [--dry-run] [--unrecorded-as NONE|AWS_IAM] [target] [--json]
-       (in the repository: npm run attach -- <command> ...)
+export interface AttachCommandNames {
+  readonly attach: string;
+  readonly detach: string;
+}
+
+/** In the repository: `npm run attach -- detach` (no script of its own). */
+export const REPO_ATTACH_COMMANDS: AttachCommandNames = { attach: 'npm run attach --', detach: 'npm run attach -- detach' };
+
+export function attachUsage({ attach, detach }: AttachCommandNames = REPO_ATTACH_COMMANDS): string {
+  return `Usage: ${attach} [plan|apply|check] --manifest FILE [target] [--json]
+       ${detach} [--dry-run] [--unrecorded-as NONE|AWS_IAM] [target] [--json]
 
 Commands:
   plan      (default) what apply would change: methods (authorizationType, authorizerId, apiKeyRequired),
@@ -50,6 +60,7 @@ Target (a stack's outputs, or flags; flags override outputs):
   --stage NAME             the stage apply and detach deploy
   --table NAME             key table where apply records what it changed (pk attach#<restApiId>)
   --region REGION, --profile NAME`;
+}
 
 const OPTIONS = {
   manifest: { type: 'string' },
@@ -91,21 +102,22 @@ function stateStore(target: AttachTarget): AttachStateStore {
 }
 
 export async function runAttachCli(argv: readonly string[], io: AttachIo): Promise<number> {
+  const usage = attachUsage(io.commands);
   let args;
   try {
     args = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${ATTACH_USAGE}\n`);
+    io.stderr(`${(error as Error).message}\n\n${usage}\n`);
     return 2;
   }
   const { values, positionals } = args;
   if (values.help) {
-    io.stdout(`${ATTACH_USAGE}\n`);
+    io.stdout(`${usage}\n`);
     return 0;
   }
   const command = (positionals[0] ?? 'plan') as Command;
   if (!COMMANDS.includes(command) || positionals.length > 1) {
-    io.stderr(`unknown command ${JSON.stringify(positionals.join(' '))}\n\n${ATTACH_USAGE}\n`);
+    io.stderr(`unknown command ${JSON.stringify(positionals.join(' '))}\n\n${usage}\n`);
     return 2;
   }
   const unrecordedAs = values['unrecorded-as'];

@@ -21,11 +21,15 @@ export interface ManifestIo {
   readonly stderr: (text: string) => void;
   readonly clients?: ClientFactories;
   readonly clock?: Clock;
+  /** How the user runs this command, for the help. Default: the repository's npm script. */
+  readonly command?: string;
 }
 
-export const MANIFEST_USAGE = `Usage: portcullis manifest from-openapi FILE [--out routes.json]
-       portcullis manifest from-api (--rest-api-id ID --stage NAME | --stack NAME) [--region R] [--profile P] [--out routes.json]
-       (in the repository: npm run manifest -- <command> ...)
+export const REPO_MANIFEST_COMMAND = 'npm run manifest --';
+
+export function manifestUsage(command: string = REPO_MANIFEST_COMMAND): string {
+  return `Usage: ${command} from-openapi FILE [--out routes.json]
+       ${command} from-api (--rest-api-id ID --stage NAME | --stack NAME) [--region R] [--profile P] [--out routes.json]
 
 from-openapi  reads OpenAPI 3.0/3.1 or Swagger 2 (JSON or YAML): each operation's security requirements
               (OAuth2 / OpenID Connect scopes; alternatives become anyOf) make its route; operations without
@@ -33,6 +37,7 @@ from-openapi  reads OpenAPI 3.0/3.1 or Swagger 2 (JSON or YAML): each operation'
 from-api      the same from API Gateway's export of a stage (GetExport, oas30 with extensions)
 
 The manifest is printed to stdout (or written to --out); public routes and warnings go to stderr.`;
+}
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -99,29 +104,30 @@ async function fromApi(values: { [K in keyof typeof OPTIONS]?: string | boolean 
 }
 
 export async function runManifestCli(argv: readonly string[], io: ManifestIo): Promise<number> {
+  const usage = manifestUsage(io.command);
   let args;
   try {
     args = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${MANIFEST_USAGE}\n`);
+    io.stderr(`${(error as Error).message}\n\n${usage}\n`);
     return 2;
   }
   const { values, positionals } = args;
   if (values.help) {
-    io.stdout(`${MANIFEST_USAGE}\n`);
+    io.stdout(`${usage}\n`);
     return 0;
   }
   const [command, ...rest] = positionals;
   try {
     let conversion: OpenApiConversion;
     if (command === 'from-openapi') {
-      if (rest.length !== 1) throw new AttachInputError(`from-openapi takes one file\n\n${MANIFEST_USAGE}`);
+      if (rest.length !== 1) throw new AttachInputError(`from-openapi takes one file\n\n${usage}`);
       conversion = convertOpenApiFile(rest[0]!);
     } else if (command === 'from-api') {
-      if (rest.length !== 0) throw new AttachInputError(`from-api takes no file\n\n${MANIFEST_USAGE}`);
+      if (rest.length !== 0) throw new AttachInputError(`from-api takes no file\n\n${usage}`);
       conversion = await fromApi(values, io);
     } else {
-      throw new AttachInputError(`unknown command ${JSON.stringify(command ?? '')}\n\n${MANIFEST_USAGE}`);
+      throw new AttachInputError(`unknown command ${JSON.stringify(command ?? '')}\n\n${usage}`);
     }
     report(conversion, io);
     const json = `${JSON.stringify(conversion.manifest, null, 2)}\n`;

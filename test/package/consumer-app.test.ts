@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config';
+import { installedBinTests } from './installed-bin';
 import { cdkAppSnippet } from './readme-snippet';
 
 const ROOT = join(__dirname, '../..');
@@ -123,6 +124,9 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
     expect(files).toContain('package/dist/handler/index.js');
     expect(files).toContain('package/dist/infra/index.d.ts');
     expect(files.some((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toBe(false);
+    expect(files.filter((file) => /(^|\/)(test|tests|bench|fixtures|testdata|\.local)\//.test(file))).toEqual([]);
+    // The local mode's data (dev clients) is inlined in the bin, not read from beside it.
+    expect(files.filter((file) => file.endsWith('.json') && file !== 'package/package.json')).toEqual([]);
   });
 
   it('synthesizes the snippet: a REQUEST authorizer on Authorization, and its invoke permission', () => {
@@ -168,4 +172,6 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
     expect(help).toMatch(/^Usage: portcullis keys <command>/);
     expect(help.includes('npm run keys')).toBe(false);
   });
+
+  installedBinTests(() => ({ root: ROOT, app }));
 });
