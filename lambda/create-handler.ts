@@ -9,7 +9,8 @@ import { authorize, createDecisionMemo, createPolicyMemo, type AuthorizerDepende
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
-import { DynamoDbKeyStore, errorName, type KeyStore } from './dynamodb-key-store';
+import { DynamoDbKeyStore, type KeyStore } from './dynamodb-key-store';
+import { errorName } from './error-name';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
