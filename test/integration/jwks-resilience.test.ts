@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
 import { createHarness, gatewayStatus, requestEvent, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
+import { eventually } from '../support/eventually';
 
 let jwks: JwksServer;
 let rsa: SigningKey;
@@ -110,9 +111,8 @@ describe('JWKS endpoint faults', () => {
     clock += 61_000;
     // Served from cache while a background refresh starts...
     expect(await status(tokenFor(rsa))).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
     // ...after which the removed key no longer verifies.
-    expect(await status(tokenFor(rsa))).toBe(401);
+    await eventually(async () => expect(await status(tokenFor(rsa))).toBe(401));
     expect(await status(tokenFor(next))).toBe(200);
   });
 });
@@ -126,8 +126,7 @@ describe('Key material replaced under the same kid', () => {
     jwks.keys = [replacement];
     clock += 61_000;
     expect(await status(tokenFor(rsa))).toBe(200); // served from the cached set while the refresh starts
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await status(tokenFor(rsa))).toBe(401);
+    await eventually(async () => expect(await status(tokenFor(rsa))).toBe(401));
     expect(await status(tokenFor(replacement))).toBe(200);
   });
 });
