@@ -1,15 +1,19 @@
 /**
- * `npm start [-- --memory]`: the local mode. Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
- * accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT) or SIGTERM
- * stops everything. Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
+ * `npm start [-- --memory]`: the local mode. The npm script execs tsx, so npm relays SIGINT and SIGTERM to tsx (and
+ * tsx to this process) rather than to a shell that would keep them. Prints `Gateway ready at http://127.0.0.1:<port>`
+ * once the gateway accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT), SIGTERM or
+ * SIGHUP stops everything, and so does the end of the process that launched it (npm killed alone: launcher-watch.ts). Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
  */
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
+import { DEFAULT_DYNAMODB_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_ISSUER_PORT } from './constants';
+import { watchLauncher } from './launcher-watch';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { LineWriter } from './log-writer';
+import { DEFAULT_AUTHORIZER_CACHE_TTL } from './settings';
 import { DataDirectoryInUseError } from './store';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
@@ -20,8 +24,10 @@ const USAGE = `Usage: npm start [-- --memory]
 
   --memory   keep the key store in memory (nothing is written under .local/dynamodb)
 
-Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (300, 0 = off),
-KEY_CACHE_TTL (30) and the authorizer settings listed in the README.`;
+Runs until stopped: Ctrl-C, SIGTERM or SIGHUP to any process of \`npm start\` (npm's own included) stops everything.
+
+Environment: PORT (${DEFAULT_GATEWAY_PORT}), ISSUER_PORT (${DEFAULT_ISSUER_PORT}), DYNAMODB_PORT (${DEFAULT_DYNAMODB_PORT}), AUTHORIZER_CACHE_TTL (${DEFAULT_AUTHORIZER_CACHE_TTL}, 0 = off),
+KEY_CACHE_TTL (30) and the authorizer settings listed in docs/settings.md.`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -32,6 +38,9 @@ function fail(message: string): never {
 // turn (see log-writer.ts), flushed before anything else is printed and on exit.
 const log = new LineWriter();
 process.on('exit', () => log.flush());
+// A terminal or pipe that closed under us must not kill the process before it has stopped its servers.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 function accessLog(entry: AccessLogEntry): void {
   let details = '';
@@ -88,9 +97,11 @@ async function main(): Promise<void> {
   // Ctrl-C reaches npm, tsx and this process at once, and npm and tsx relay it: signals within a second of the first
   // are that same Ctrl-C. A later one is the user insisting.
   let stoppingSince: number | undefined;
+  const LAUNCHER_EXITED = 'launcher exited';
   const shutdown = (signal: string) => {
     if (stoppingSince !== undefined) {
-      if (Date.now() - stoppingSince < 1000) return;
+      // The launcher's end is no user insisting: the stop under way finishes.
+      if (signal === LAUNCHER_EXITED || Date.now() - stoppingSince < 1000) return;
       process.stderr.write(`${signal} again: exiting now\n`);
       process.exit(130);
     }
@@ -108,6 +119,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // npm (or its shell) ended without passing the signal on: stop as if it had.
+  watchLauncher(() => shutdown(LAUNCHER_EXITED));
 }
 
 main().catch((error: Error) => fail(`The local mode failed: ${error.message}`));
