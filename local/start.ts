@@ -1,8 +1,11 @@
 /**
- * `npm start [-- --memory]`: the local mode. The npm script execs tsx, so npm relays SIGINT and SIGTERM to tsx (and
- * tsx to this process) rather than to a shell that would keep them. Prints `Gateway ready at http://127.0.0.1:<port>`
- * once the gateway accepts requests, one access-log line per request, and the authorizer's decision log. Ctrl-C (SIGINT), SIGTERM or
- * SIGHUP stops everything, and so does the end of the process that launched it (npm killed alone: launcher-watch.ts). Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
+ * `npm start [-- --memory]`: the local mode. Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
+ * accepts requests, one access-log line per request, and the authorizer's decision log. Startup problems (a port in
+ * use, a bad setting) are one line on stderr and exit code 1.
+ *
+ * Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything. The npm script execs tsx, so npm relays SIGINT and SIGTERM to
+ * tsx (and tsx to this process) rather than to a shell that would keep them; and the end of the process that
+ * launched it (npm killed outright) stops it too (launcher-watch.ts).
  */
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
