@@ -26,6 +26,10 @@ interface Report {
 const x = (ratio: number | undefined) => (ratio === undefined || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}x`);
 
 function microTable(micro: MicroResult): string {
+  if (micro.baseline !== undefined) {
+    const rows = micro.cases.map((c) => [c.name, fmt(c.p50), fmt(c.p99), x(c.ratioToLimit), x(c.ratioToBareAwsJwtVerify), x(c.ratioToBaseline), c.note ?? '']);
+    return table(['case', 'p50 us', 'p99 us', 'p50/limit', 'p50/bare ajv', 'p50/baseline', 'note'], rows, [false, true, true, true, true, true, false]);
+  }
   const rows = micro.cases.map((c) => [c.name, fmt(c.p50), fmt(c.p99), x(c.ratioToLimit), x(c.ratioToBareAwsJwtVerify), c.note ?? '']);
   return table(['case', 'p50 us', 'p99 us', 'p50/limit', 'p50/bare ajv', 'note'], rows, [false, true, true, true, true, false]);
 }
