@@ -63,6 +63,9 @@ export function loadBaselineCore(ref: string): BaselineCore {
   );
   const outfile = join(dir, 'bundle.min.js');
   buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile, minify: true });
+  // Only the bundle is kept: the extracted sources would otherwise be type-checked with the repository's.
+  rmSync(join(dir, 'lambda'), { recursive: true, force: true });
+  rmSync(entry, { force: true });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(outfile) as BaselineCore;
 }
