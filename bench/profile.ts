@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   const held = new Set(identity.scopes);
   const routes = decideRoutes(deps.manifest, held);
   const statements = buildRouteStatements(arn.stageArn, deps.manifest, routes);
+  const scopeDecision = deps.policies.decide(identity.scopes);
   const infoLog = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis' });
   const infoLogNoWrite = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
   const base = { method: 'GET', route: 'GET /items' };
@@ -179,8 +180,9 @@ async function main(): Promise<void> {
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, note: 'async form; the handler peeks', run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
     { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, note: 'once per scope list', run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
-    { path: 'authorize-rest', name: 'policy memo key + Map get', depth: 1, note: 'once per scope list+stage', run: () => deps.policyMemo.get(`${arn.stageArn}|${routes.allowed.join(',')}`) },
-    { path: 'authorize-rest', name: 'manifest.find + indexOf + includes', depth: 1, run: () => routes.allowed.includes(deps.manifest.routes.indexOf(deps.manifest.find('GET', '/items')!)) },
+    { path: 'authorize-rest', name: 'policies.decide (scope list WeakMap hit)', depth: 1, run: () => deps.policies.decide(identity.scopes) },
+    { path: 'authorize-rest', name: 'policies.policy (stage|routes key + Map hit)', depth: 1, run: () => deps.policies.policy(arn.stageArn, scopeDecision) },
+    { path: 'authorize-rest', name: 'manifest.find + Set has', depth: 1, run: () => scopeDecision.allowed.has(deps.manifest.find('GET', '/items')!) },
     { path: 'authorize-rest', name: 'policyDocument (copy of memoised statements)', depth: 1, run: () => policyDocument(statements, undefined) },
     { path: 'authorize-rest', name: 'buildRouteStatements (memo miss only)', depth: 1, note: 'once per stage+scope set', run: () => buildRouteStatements(arn.stageArn, deps.manifest, routes) },
     // --- decision log

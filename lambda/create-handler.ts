@@ -5,7 +5,7 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
-import { authorize, createDecisionMemo, createPolicyMemo, type AuthorizerDependencies } from './authorize';
+import { authorize, type AuthorizerDependencies } from './authorize';
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
@@ -15,6 +15,7 @@ import { CredentialRejectedError, DependencyFaultError, withoutStack } from './e
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
+import { ScopePolicies } from './scope-policies';
 
 /** The message API Gateway maps to 401. Any other error becomes a 500. */
 export const UNAUTHORIZED = 'Unauthorized';
@@ -106,8 +107,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
       cacheMaxEntries: config.keyCacheMaxEntries,
       nowMs,
     }),
-    policyMemo: createPolicyMemo(),
-    decisionMemo: createDecisionMemo(),
+    policies: new ScopePolicies(config.manifest),
   };
 
   const handler = async (
