@@ -89,7 +89,7 @@ function gatewaySection(gateway: GatewayResult): string[] {
   const out = ['## Through the local gateway', ''];
   if ('skipped' in gateway) return [...out, `Not measured: ${gateway.skipped}.`, ''];
   out.push(
-    `autocannon on loopback, ${gateway.connections} connections, ${gateway.rounds} rounds of ${gateway.seconds} s per route, alternating. \`/health\` is public; \`/whoami\` goes through the authorizer (its result cache on, as deployed) and prints a decision line per request. The load generator shares the machine with the gateway.`,
+    `autocannon on loopback, ${gateway.connections} connections, ${gateway.rounds} rounds of ${gateway.seconds} s per route, alternating. \`/health\` is public; \`/whoami\` goes through the authorizer on every request (the gateway's result cache off) and prints a decision line per request. The load generator shares the machine with the gateway.`,
     '',
   );
   const rows = [gateway.health, gateway.whoami].map((r) => [r.route, fmt(r.requestsPerSecond, 0), fmt(r.p50Ms), fmt(r.p99Ms), String(r.non2xx)]);
