@@ -5,9 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // NodejsFunction bundling fails under worker threads (ERR_INVALID_ARG_VALUE on stdio).
     pool: 'forks',
-    // Most test time is waiting (child processes, TTLs, sockets), not CPU: on a 2-core machine vitest's default
-    // (cores - 1 = one file at a time) leaves the CPU idle. Three files at a time roughly halves `npm test`.
-    maxWorkers: 3,
+    // Much of the test time is waiting (child processes, TTLs, sockets), not CPU: on a 2-core machine vitest's
+    // default (cores - 1 = one file at a time) leaves a core idle. Two files at a time, not more: the timing tests
+    // (throttling bursts, revocation bounds) need the CPU they ask for.
+    maxWorkers: 2,
     // Private TMPDIR per file (removed at its end) and output held back unless a test fails.
     setupFiles: ['test/support/setup.ts'],
     testTimeout: 30_000,
