@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalMode } from '../../local/mode';
 import { eventually } from '../support/eventually';
 import { call, tempDataDir } from './local-helpers';
@@ -25,7 +25,8 @@ interface Spawned {
 const children: ChildProcess[] = [];
 const blockers: Server[] = [];
 
-afterEach(async () => {
+// After all tests, not each: some run concurrently, and one test's end must not kill another's processes.
+afterAll(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   for (const blocker of blockers.splice(0)) await new Promise((resolve) => blocker.close(resolve));
 });
@@ -128,7 +129,7 @@ describe('npm start (local/start.ts)', () => {
     expect(await started.exited).toBe(0);
   });
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)(
+  it.concurrent.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)(
     'stops everything (gateway, issuer, store; tsx and node) when %s reaches npm\'s process alone',
     async (signal) => {
       // npm -> tsx -> node (the script execs tsx): npm relays SIGTERM and SIGINT to tsx, which relays them to node.
@@ -155,7 +156,7 @@ describe('npm start (local/start.ts)', () => {
     expect(help.stdout).toContain('PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000)');
   });
 
-  it.each([
+  it.concurrent.each([
     ['PORT', 'local gateway'],
     ['ISSUER_PORT', 'local OAuth issuer'],
     ['DYNAMODB_PORT', 'local DynamoDB store'],
