@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, note: 'once per scope list', run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
     { path: 'authorize-rest', name: 'policies.decide (scope list WeakMap hit)', depth: 1, run: () => deps.policies.decide(identity.scopes) },
     { path: 'authorize-rest', name: 'policies.policy (stage|routes key + Map hit)', depth: 1, run: () => deps.policies.policy(arn.stageArn, scopeDecision) },
-    { path: 'authorize-rest', name: 'manifest.find + Set has', depth: 1, run: () => scopeDecision.allowed.has(deps.manifest.find('GET', '/items')!) },
+    { path: 'authorize-rest', name: 'manifest.find + indexOf + Set has', depth: 1, run: () => scopeDecision.allowed.has(deps.manifest.routes.indexOf(deps.manifest.find('GET', '/items')!)) },
     { path: 'authorize-rest', name: 'policyDocument (copy of memoised statements)', depth: 1, run: () => policyDocument(statements, undefined) },
     { path: 'authorize-rest', name: 'buildRouteStatements (memo miss only)', depth: 1, note: 'once per stage+scope set', run: () => buildRouteStatements(arn.stageArn, deps.manifest, routes) },
     // --- decision log

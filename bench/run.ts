@@ -12,6 +12,7 @@ import { targetLines } from './lib/targets';
 import { runColdStart, type ColdStartResult } from './cold-start';
 import type { CpuProfileResult } from './cpu-profile';
 import { runGateway, type GatewayResult } from './gateway';
+import { cacheKeysTable, runCacheKeys, type CacheKeysResult } from './cache-keys';
 import type { MicroResult } from './micro';
 import type { ProfileResult } from './profile';
 
@@ -22,6 +23,7 @@ interface Report {
   profile?: ProfileResult;
   cpu?: CpuProfileResult[];
   gateway?: GatewayResult;
+  cacheKeys?: CacheKeysResult;
 }
 
 const x = (ratio: number | undefined) => (ratio === undefined || !Number.isFinite(ratio) ? '' : `${ratio.toFixed(2)}x`);
@@ -83,6 +85,9 @@ function print(report: Report): void {
       out.push(`/whoami vs /health: ${x(g.ratio)}`, '');
     }
   }
+  if (report.cacheKeys) {
+    out.push('## Authorizer invocations per 1,000 requests, by cache key (simulated)', '', report.cacheKeys.mix, '', cacheKeysTable(report.cacheKeys), '');
+  }
   out.push('## Targets', '', ...targetLines(report), '');
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
     }
     if (section === 'cold') report.cold = await runColdStart(options.coldRuns);
     if (section === 'gateway') report.gateway = await runGateway({ seconds: options.gatewaySeconds, rounds: options.quick ? 2 : 3 });
+    if (section === 'cache-keys') report.cacheKeys = runCacheKeys(options.quick);
   }
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');

@@ -7,6 +7,7 @@ import { LOCAL_KEY_PREFIX } from '../infra/sample-api';
 import {
   DEFAULT_DYNAMODB_PORT,
   DEFAULT_GATEWAY_PORT,
+  DEFAULT_ISSUER_PORT,
   LOCAL_CREDENTIALS,
   LOCAL_HOST,
   LOCAL_KEY_TABLE,
@@ -43,6 +44,11 @@ export function localDynamoDbPort(env: Readonly<Record<string, string | undefine
 /** The local gateway, `http://127.0.0.1:${PORT:-3000}`, whose authorizer cache `revoke --local` flushes. */
 export function localGatewayUrl(env: Readonly<Record<string, string | undefined>>): string {
   return `http://${LOCAL_HOST}:${portFromEnv(env, 'PORT', DEFAULT_GATEWAY_PORT)}`;
+}
+
+/** The local issuer as its tokens' `iss` spells it: `https://127.0.0.1:${ISSUER_PORT:-3001}`. */
+export function localIssuerUrl(env: Readonly<Record<string, string | undefined>>): string {
+  return `https://${LOCAL_HOST}:${portFromEnv(env, 'ISSUER_PORT', DEFAULT_ISSUER_PORT)}`;
 }
 
 /** `http://127.0.0.1:${DYNAMODB_PORT:-8000}`: loopback only, never another host. */

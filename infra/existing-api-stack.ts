@@ -1,7 +1,9 @@
 /**
  * For a REST API this CDK app does not manage: creates the Portcullis authorizer (function, key table, usage plans)
- * on the API by id and outputs the authorizer id. Attaching it to methods, setting the API's key source to AUTHORIZER
- * and deploying the stage stay manual steps (README "Attach to an existing API").
+ * on the API by id and outputs what `portcullis attach` needs (RestApiId, AuthorizerId, StageName, KeyTableName).
+ * `attach apply` then puts the authorizer on the manifest's methods, sets the key source and deploys the stage;
+ * `detach` takes it off again, which `cdk destroy` of this stack needs (docs/existing-api.md). The routes may come
+ * from the API's OpenAPI file: `routes: routeManifestFromOpenApi('api.yaml').routes` (infra/openapi-manifest.ts).
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
@@ -36,7 +38,7 @@ export class PortcullisExistingApiStack extends Stack {
       routes: props.routes,
       existingApi: { restApiId: props.restApiId, stageName: props.stageName },
     });
-    new CfnOutput(this, STACK_OUTPUTS.authorizerId, { value: this.authorizer.authorizerId, description: 'Attach this authorizer (type CUSTOM) to the listed methods' });
+    new CfnOutput(this, STACK_OUTPUTS.authorizerId, { value: this.authorizer.authorizerId, description: 'The authorizer: portcullis attach apply puts it on the manifest methods, detach takes it off (before cdk destroy)' });
     new CfnOutput(this, STACK_OUTPUTS.restApiId, { value: props.restApiId, description: 'REST API id' });
     if (props.stageName !== undefined) {
       new CfnOutput(this, STACK_OUTPUTS.stageName, { value: props.stageName, description: 'Stage metered by the usage plans' });

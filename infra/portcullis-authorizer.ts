@@ -23,7 +23,9 @@ import { loadConfig, parseIssuers } from '../lambda/config';
 import { ConfigurationError } from '../lambda/errors';
 import { KEY_TABLE_SCHEMA } from '../lambda/key-table-schema';
 import { compileManifest, isValidScope, type RouteManifest, type RouteSpec } from '../lambda/route-manifest';
+import { boundTokenCachingProblem, grantIssuerSecretReads, issuerFeatureSpec, withIssuerSecret, type IssuerFeatureOptions } from './issuer-options';
 import { PortcullisKeyTable, type PortcullisKeyTableProps } from './portcullis-key-table';
+import { CacheKeyHook, type CacheKeySetting, type ResolvedCacheKey } from './cache-key-hook';
 import { USAGE_TIERS, type UsageTier } from './usage-tiers';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -45,6 +47,7 @@ const LAMBDA_ENV_LIMIT_BYTES = 4096;
 /** Settings the construct derives from its props; `environment` may not set them. */
 const MANAGED_SETTINGS = [
   'ROUTE_MANIFEST',
+  'CACHE_KEY_MODE',
   'JWT_ISSUERS',
   'KEY_TABLE_NAME',
   'API_KEY_PREFIX',
@@ -68,8 +71,8 @@ function fail(prop: string, message: string): never {
 // ---------------------------------------------------------------------------------------------------------------------
 // Issuers
 
-/** A generic OAuth 2.0 / OpenID Connect issuer. */
-export interface OidcIssuerOptions {
+/** A generic OAuth 2.0 / OpenID Connect issuer; provider presets, claims, discovery, introspection: issuer-options.ts. */
+export interface OidcIssuerOptions extends IssuerFeatureOptions {
   /** The `iss` value, an https URL. */
   readonly issuer: string;
   /** Accepted `aud` values; `null`, written explicitly, skips the audience check. */
@@ -119,7 +122,8 @@ export class JwtIssuer {
     const spec: Record<string, unknown> = { issuer: options.issuer, audience: options.audience };
     if (options.jwksUri !== undefined) spec.jwksUri = options.jwksUri;
     if (options.scopeClaim !== undefined) spec.scopeClaim = options.scopeClaim;
-    return new JwtIssuer(spec);
+    Object.assign(spec, issuerFeatureSpec(options));
+    return withIssuerSecret(new JwtIssuer(spec), options);
   }
 
   /** An Amazon Cognito user pool; issuer and JWKS URI are derived from the pool id. */
@@ -230,17 +234,27 @@ export interface PortcullisAuthorizerProps {
    */
   readonly knownScopes?: readonly string[];
   /**
-   * How long API Gateway caches a decision, per `Authorization` value. The policy the function returns covers every
-   * route the caller may use, so caching is safe across routes. A revoked key stops working within this TTL plus
-   * `keyCacheTtl`. Maximum 1 hour; 0 disables the cache.
+   * How long API Gateway caches a decision, under the cache key (`cacheKey`): the policy the function returns is exact
+   * for every request its cache entry serves. A revoked key stops working within this TTL plus `keyCacheTtl`.
+   * Maximum 1 hour; 0 disables the cache.
    * @default Duration.seconds(60)
    */
   readonly resultsCacheTtl?: Duration;
   /**
+   * The authorizer result cache key. `auto` chooses from the manifest at synth (docs/cache-keys.md): `identity`
+   * (Authorization only: one cached policy answers every route, the fewest invocations) when IAM patterns can answer
+   * every route exactly, else `route` (Authorization, `context.httpMethod`, `context.resourcePath`: one cached policy
+   * per route). Forcing `identity` on a manifest that needs `route` answers some allowed routes 403 from the cache.
+   * The choice and its reason are reported at synth.
+   * @default 'auto'
+   */
+  readonly cacheKey?: CacheKeySetting;
+  /**
    * The identity sources (the result cache key; requests lacking one get 401 without calling the function). With
    * caching on, they must include the `Authorization` header, and may add only `context.*` sources, which every
    * request carries.
-   * @default [IdentitySource.header('Authorization')]
+   * @default - from `cacheKey`: [IdentitySource.header('Authorization')], plus `context.httpMethod` and
+   * `context.resourcePath` for the route key
    */
   readonly identitySources?: readonly string[];
   /**
@@ -408,6 +422,7 @@ export class PortcullisAuthorizer extends Construct {
   };
   private requestAuthorizer?: apigateway.RequestAuthorizer;
   private existingAuthorizerId?: string;
+  private readonly cacheKeyHook: CacheKeyHook;
 
   constructor(scope: Construct, id: string, props: PortcullisAuthorizerProps = {}) {
     super(scope, id);
@@ -437,6 +452,7 @@ export class PortcullisAuthorizer extends Construct {
     }
 
     const resultsCacheTtl = seconds('resultsCacheTtl', props.resultsCacheTtl, DEFAULT_RESULT_CACHE_TTL_SECONDS, 0, 3600);
+    this.cacheKeyHook = new CacheKeyHook(props.cacheKey, props.identitySources, resultsCacheTtl > 0, () => this.manifest);
     const identitySources = [...(props.identitySources ?? [AUTHORIZATION_IDENTITY_SOURCE])];
     if (identitySources.length === 0) fail('identitySources', 'must list at least one identity source');
     if (resultsCacheTtl > 0) {
@@ -456,6 +472,8 @@ export class PortcullisAuthorizer extends Construct {
         );
       }
     }
+    const bindingProblem = boundTokenCachingProblem(issuers.map((issuer) => issuer.spec), resultsCacheTtl, identitySources);
+    if (bindingProblem !== undefined) fail('resultsCacheTtl', bindingProblem);
     const keyCacheTtl = seconds('keyCacheTtl', props.keyCacheTtl, 30, 0, 3600);
     const keyNegativeCacheTtl = seconds('keyNegativeCacheTtl', props.keyNegativeCacheTtl, 5, 0, 3600);
     const verifiedTokenCacheTtl = seconds('verifiedTokenCacheTtl', props.verifiedTokenCacheTtl, 60, 0, 3600);
@@ -534,11 +552,13 @@ export class PortcullisAuthorizer extends Construct {
     const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
     logGroup.grantWrite(this.role);
     if (this.keyTable !== undefined) this.grantKeyTableAccess(this.keyTable);
+    grantIssuerSecretReads(this.role, issuers);
 
     this.issuersJson = issuers.length > 0 ? stack.toJsonString(issuers.map((issuer) => issuer.spec)) : undefined;
     const environment: Record<string, string> = {
       ...extraEnvironment,
       ROUTE_MANIFEST: Lazy.string({ produce: () => JSON.stringify(this.manifest) }),
+      CACHE_KEY_MODE: this.cacheKeyHook.modeToken(),
       API_KEY_PREFIX: this.keyPrefix,
       KEY_CACHE_TTL: String(keyCacheTtl),
       KEY_NEGATIVE_CACHE_TTL: String(keyNegativeCacheTtl),
@@ -556,6 +576,7 @@ export class PortcullisAuthorizer extends Construct {
       loadConfig({
         ...environment,
         ROUTE_MANIFEST: '{"routes":[]}',
+        CACHE_KEY_MODE: 'identity',
         JWT_ISSUERS: issuers.length > 0 ? JSON.stringify(issuerSpecsForValidation(issuers)) : undefined,
         KEY_TABLE_NAME: this.keyTable !== undefined ? 'placeholder' : undefined,
         DEFAULT_USAGE_IDENTIFIER_KEY: defaultUsageKeyValue !== undefined ? 'placeholder' : undefined,
@@ -599,7 +620,7 @@ export class PortcullisAuthorizer extends Construct {
           resource: 'path/2015-03-31/functions',
           resourceName: `${this.function.functionArn}/invocations`,
         }),
-        identitySource: identitySources.join(','),
+        identitySource: this.cacheKeyHook.identitySourceToken(),
         authorizerResultTtlInSeconds: resultsCacheTtl,
       });
       this.existingAuthorizerId = authorizer.ref;
@@ -629,6 +650,11 @@ export class PortcullisAuthorizer extends Construct {
     const id = this.existingAuthorizerId ?? this.requestAuthorizer?.authorizerId;
     if (id === undefined) fail('authorizerId', 'the authorizer exists once a route is protected: call protect() first');
     return id;
+  }
+
+  /** The authorizer result cache key for the routes protected so far, and why (final at synth). */
+  public get cacheKey(): ResolvedCacheKey {
+    return this.cacheKeyHook.resolve();
   }
 
   /** The manifest the function receives: every route, Cognito resource-server alternatives included. */
@@ -670,6 +696,7 @@ export class PortcullisAuthorizer extends Construct {
       resultsCacheTtl: Duration.seconds(this.authorizerSettings.resultsCacheTtl),
       authorizerName: this.authorizerSettings.authorizerName,
     });
+    this.cacheKeyHook.attach(this.requestAuthorizer);
     return resource.addMethod(method, integration, {
       ...options.methodOptions,
       authorizer: this.requestAuthorizer,
@@ -741,7 +768,7 @@ export class PortcullisAuthorizer extends Construct {
   }
 
   private validateTree(): string[] {
-    const errors: string[] = [];
+    const errors: string[] = [...this.cacheKeyHook.report(this)];
     const routes = this.manifest.routes;
     if (this.existingApi === undefined && this.apis.length === 0) {
       errors.push('PortcullisAuthorizer protects no route: call protect() on a REST API, or use existingApi');

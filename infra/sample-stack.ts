@@ -4,7 +4,7 @@
  * tokens. Outputs are named by STACK_OUTPUTS so the key CLI finds its targets.
  */
 import * as path from 'node:path';
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -31,15 +31,54 @@ export const COGNITO_OUTPUTS = {
   tokenUrl: 'CognitoTokenUrl',
   clientId: 'CognitoClientId',
   userPoolId: 'CognitoUserPoolId',
+  /** The public app client for users: authorization code with PKCE, no secret. */
+  userClientId: 'CognitoUserClientId',
+  /** The managed login domain: `<url>/oauth2/authorize`, `/oauth2/token`. */
+  domainUrl: 'CognitoDomainUrl',
 } as const;
+
+/** Where the user app client may send users back to when no `callbackUrls` are given (a local app or CLI). */
+export const DEFAULT_CALLBACK_URLS: readonly string[] = ['http://localhost:8400/callback'];
+
+/**
+ * The callback URLs of the user app client: the prop, else context `callbackUrls` (`-c callbackUrls=https://a,https://b`
+ * or an array in cdk.json), else DEFAULT_CALLBACK_URLS. Cognito takes https, or http only for localhost.
+ */
+export function resolveCallbackUrls(fromProps: readonly string[] | undefined, fromContext: unknown): string[] {
+  let urls: string[];
+  if (fromProps !== undefined) urls = [...fromProps];
+  else if (fromContext === undefined) urls = [...DEFAULT_CALLBACK_URLS];
+  else if (typeof fromContext === 'string') urls = fromContext.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  else if (Array.isArray(fromContext) && fromContext.every((url) => typeof url === 'string')) urls = fromContext.map((url: string) => url.trim());
+  else throw new Error(`callbackUrls must be a comma-separated list of URLs, got ${JSON.stringify(fromContext)}`);
+  if (urls.length === 0) throw new Error('callbackUrls must name at least one URL');
+  for (const url of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`callbackUrls: ${JSON.stringify(url)} is not an absolute URL`);
+    }
+    const localHttp = parsed.protocol === 'http:' && parsed.hostname === 'localhost';
+    if ((parsed.protocol !== 'https:' && !localHttp) || parsed.hash !== '') {
+      throw new Error(`callbackUrls: ${JSON.stringify(url)} must be https (or http://localhost) without a fragment`);
+    }
+  }
+  return urls;
+}
 
 export interface PortcullisSampleStackProps extends StackProps {
   /**
-   * Create a Cognito user pool with a resource server (scopes SAMPLE_SCOPES) and a client-credentials app client, and
-   * trust it as an issuer.
+   * Create a Cognito user pool with a resource server (scopes SAMPLE_SCOPES), a client-credentials app client and a
+   * public user app client (authorization code with PKCE), and trust it as an issuer.
    * @default true
    */
   readonly cognito?: boolean;
+  /**
+   * Callback URLs of the Cognito user app client (authorization code with PKCE).
+   * @default - context `callbackUrls` (comma-separated), else `http://localhost:8400/callback`
+   */
+  readonly callbackUrls?: readonly string[];
   /**
    * Further JWT issuers to trust (your own IdP).
    * @default - none
@@ -93,6 +132,7 @@ export class PortcullisSampleStack extends Stack {
     const issuers: JwtIssuer[] = [...(props.issuers ?? [])];
     let cognitoClient: cognito.UserPoolClient | undefined;
     let cognitoDomain: cognito.UserPoolDomain | undefined;
+    let cognitoUserClient: cognito.UserPoolClient | undefined;
     if (props.cognito ?? true) {
       this.userPool = new cognito.UserPool(this, 'UserPool', {
         userPoolName: `${this.stackName}-clients`,
@@ -109,7 +149,7 @@ export class PortcullisSampleStack extends Stack {
         mfaSecondFactor: { otp: true, sms: false },
         accountRecovery: cognito.AccountRecovery.NONE,
         featurePlan: cognito.FeaturePlan.ESSENTIALS,
-        // The sample pool only holds machine clients; a new deployment creates new ones.
+        // The sample pool holds machine clients and admin-created test users; a new deployment creates new ones.
         removalPolicy: RemovalPolicy.DESTROY,
       });
       const resourceServer = this.userPool.addResourceServer('ResourceServer', {
@@ -140,10 +180,36 @@ export class PortcullisSampleStack extends Stack {
         supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
         accessTokenValidity: Duration.minutes(60),
       });
+      // Users sign in through the managed login page; a public client (an SPA or CLI) has no secret, so PKCE protects
+      // its code (RFC 7636). Refresh tokens are revocable (token revocation is on by default).
+      cognitoUserClient = this.userPool.addClient('UserClient', {
+        userPoolClientName: 'portcullis-sample-user-client',
+        generateSecret: false,
+        authFlows: { userSrp: true },
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          callbackUrls: resolveCallbackUrls(props.callbackUrls, this.node.tryGetContext('callbackUrls')),
+          scopes: [
+            cognito.OAuthScope.OPENID,
+            cognito.OAuthScope.EMAIL,
+            ...SAMPLE_SCOPES.map((scopeName) =>
+              cognito.OAuthScope.resourceServer(
+                resourceServer,
+                new cognito.ResourceServerScope({ scopeName, scopeDescription: `Portcullis sample ${scopeName}` }),
+              ),
+            ),
+          ],
+        },
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+        preventUserExistenceErrors: true,
+        accessTokenValidity: Duration.minutes(60),
+        idTokenValidity: Duration.minutes(60),
+        refreshTokenValidity: Duration.days(30),
+      });
       issuers.push(
         JwtIssuer.cognito({
           userPool: this.userPool,
-          appClients: [cognitoClient],
+          appClients: [cognitoClient, cognitoUserClient],
           resourceServerIdentifier: SAMPLE_AUDIENCE,
         }),
       );
@@ -267,6 +333,12 @@ export class PortcullisSampleStack extends Stack {
     output(STACK_OUTPUTS.keyTableName, this.authorizer.keyTable!.tableName, 'DynamoDB key table (hashed API keys, client bindings)');
     output(STACK_OUTPUTS.authorizerId, this.authorizer.authorizerId, 'API Gateway authorizer id');
     output(STACK_OUTPUTS.keyPrefix, this.authorizer.keyPrefix, 'Prefix of this deployment\'s API keys');
+    // The result cache key chosen from the manifest (docs/cache-keys.md); the synth info line says why.
+    output(
+      'AuthorizerCacheKey',
+      Lazy.string({ produce: () => this.authorizer.cacheKey.mode }),
+      'Authorizer result cache key: identity (Authorization) or route (Authorization, method, resource)',
+    );
     output(
       STACK_OUTPUTS.usagePlanIds,
       this.toJsonString(
@@ -278,6 +350,10 @@ export class PortcullisSampleStack extends Stack {
       output(COGNITO_OUTPUTS.userPoolId, this.userPool.userPoolId, 'Cognito user pool of the sample machine clients');
       output(COGNITO_OUTPUTS.clientId, cognitoClient.userPoolClientId, 'Client-credentials app client id (secret: describe-user-pool-client)');
       output(COGNITO_OUTPUTS.tokenUrl, `${cognitoDomain.baseUrl()}/oauth2/token`, 'OAuth 2.0 token endpoint');
+      output(COGNITO_OUTPUTS.domainUrl, cognitoDomain.baseUrl(), 'Managed login domain (/oauth2/authorize, /oauth2/token)');
+    }
+    if (cognitoUserClient !== undefined) {
+      output(COGNITO_OUTPUTS.userClientId, cognitoUserClient.userPoolClientId, 'Public user app client id: authorization code with PKCE, no secret');
     }
 
     this.acknowledgeNagFindings();
@@ -311,11 +387,11 @@ export class PortcullisSampleStack extends Stack {
     if (this.userPool !== undefined) {
       Validations.of(this.userPool).acknowledge({
         id: 'AwsSolutions-COG3',
-        reason: 'Threat protection needs the Plus feature plan; the pool holds only client-credentials machine clients, no user sign-ins',
+        reason: 'Threat protection needs the Plus feature plan; the sample pool has no self sign-up, only admin-created test users with MFA required',
       });
       Validations.of(this.userPool).acknowledge({
         id: 'AwsSolutions-COG8',
-        reason: 'The Plus feature plan adds user threat protection; this pool has no users, only client-credentials machine clients',
+        reason: 'The Plus feature plan adds user threat protection; the sample pool has no self sign-up, only admin-created test users with MFA required',
       });
     }
   }

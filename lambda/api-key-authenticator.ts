@@ -29,7 +29,16 @@ export interface AuthenticatedApiKey {
   readonly cacheHit: boolean;
 }
 
-type StoredKey = { readonly record: ApiKeyRecord } | { readonly malformed: CredentialRejectedError };
+/**
+ * `unfinished`: a record the key CLI has written but not committed yet (its create or rotate is between its steps:
+ * cli/keys/intents.ts). It is refused like any unusable record, but never remembered: it becomes a usable key
+ * within seconds, and a client that tried it the moment the secret was printed must not be refused for the whole
+ * KEY_CACHE_TTL after the command exits 0.
+ */
+type StoredKey = { readonly record: ApiKeyRecord } | { readonly malformed: CredentialRejectedError; readonly unfinished: boolean };
+
+/** The statuses of a key CLI intent (cli/keys/intents.ts: PENDING_STATUS, ABANDONED_STATUS); lambda/ imports no cli/. */
+const UNFINISHED_STATUSES: ReadonlySet<string> = new Set(['pending', 'abandoned']);
 
 export class ApiKeyAuthenticator {
   private readonly lookup: CachedLookup<StoredKey>;
@@ -50,7 +59,10 @@ export class ApiKeyAuthenticator {
         try {
           return { found: true, value: { record: apiKeyRecordFromItem(item) } };
         } catch (error) {
-          if (error instanceof CredentialRejectedError) return { found: true, value: { malformed: error } };
+          if (error instanceof CredentialRejectedError) {
+            const status = (item.status as { S?: unknown } | undefined)?.S;
+            return { found: true, value: { malformed: error, unfinished: typeof status === 'string' && UNFINISHED_STATUSES.has(status) } };
+          }
           throw error;
         }
       },
@@ -66,6 +78,8 @@ export class ApiKeyAuthenticator {
   async authenticate(key: string, claimedKeyId?: string): Promise<AuthenticatedApiKey> {
     const keyHash = this.hashWellFormed(key);
     const { outcome, cacheHit } = await this.lookup.get(keyHash);
+    // Forgotten in the same turn it was stored (no other request can run in between): the next use reads again.
+    if (outcome.found && 'unfinished' in outcome.value && outcome.value.unfinished) this.lookup.delete(keyHash);
     return this.decide(keyHash, outcome, cacheHit, claimedKeyId);
   }
 

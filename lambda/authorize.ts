@@ -5,12 +5,15 @@
  */
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import type { ApiKeyAuthenticator } from './api-key-authenticator';
+import { assertCertificateBinding, type ClientCertificateContext } from './certificate-binding';
 import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import { CredentialRejectedError } from './errors';
+import { isCompactJws, type TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import type { ApiKeyRecord } from './key-table-schema';
-import { parseMethodArn, policyDocument, type AuthorizerContext } from './policy';
+import type { CacheKeyMode } from './cache-key-mode';
+import { parseMethodArn, requestPolicyDocument, type AuthorizerContext } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import { deepFreeze, type ScopeDecision, type ScopePolicies } from './scope-policies';
 
@@ -21,11 +24,17 @@ export interface AuthorizerRequest {
   readonly resource: string;
   readonly headers: HeaderMap;
   readonly multiValueHeaders: MultiValueHeaderMap;
+  /** Carries the mutual-TLS client certificate, for certificate-bound tokens. */
+  readonly requestContext?: ClientCertificateContext | null;
 }
 
 export interface AuthorizerDependencies {
   readonly manifest: CompiledManifest;
+  /** The gateway's result cache key (lambda/cache-key-mode.ts). Default `identity`: safe under any key. */
+  readonly cacheKeyMode?: CacheKeyMode;
   readonly jwt?: JwtAuthenticator;
+  /** Opaque (non-JWS) bearer tokens, when an issuer has an introspection endpoint. */
+  readonly introspection?: TokenIntrospector;
   readonly apiKeys?: ApiKeyAuthenticator;
   readonly clientBindings: ClientBindingResolver;
   /** What each scope list allows and its policy per stage, built once per container. */
@@ -77,10 +86,13 @@ function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies):
   const credential = extractCredential(request.headers, request.multiValueHeaders);
   if (credential.kind === 'jwt') {
     if (!deps.jwt) throw new CredentialRejectedError('unknown_issuer', 'No JWT issuer is configured');
+    if (deps.introspection !== undefined && !isCompactJws(credential.token)) return introspectedCaller(credential.token, request, deps, deps.introspection);
     const remembered = deps.jwt.cached(credential.token);
-    if (remembered !== undefined) return jwtCaller(remembered, true, deps);
+    if (remembered !== undefined) return jwtCaller(remembered, true, deps, request);
     const verified = deps.jwt.verify(credential.token, credential.base64urlText);
-    return verified instanceof Promise ? verified.then((identity) => jwtCaller(identity, false, deps)) : jwtCaller(verified, false, deps);
+    return verified instanceof Promise
+      ? verified.then((identity) => jwtCaller(identity, false, deps, request))
+      : jwtCaller(verified, false, deps, request);
   }
   if (!deps.apiKeys) throw new CredentialRejectedError('unknown_api_key', 'API keys are not enabled');
   const cached = deps.apiKeys.authenticateCached(credential.key, credential.claimedKeyId);
@@ -90,7 +102,16 @@ function verifyCaller(request: AuthorizerRequest, deps: AuthorizerDependencies):
     .then(({ record, cacheHit }): VerifiedCaller => ({ kind: 'apiKey', record, cacheHit }));
 }
 
-function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDependencies): Eventually<VerifiedCaller> {
+/** An opaque token: introspected (or remembered from an earlier introspection), then treated as a verified token. */
+function introspectedCaller(token: string, request: AuthorizerRequest, deps: AuthorizerDependencies, introspection: TokenIntrospector): Eventually<VerifiedCaller> {
+  const remembered = introspection.cached(token);
+  if (remembered !== undefined) return jwtCaller(remembered, true, deps, request);
+  return introspection.introspect(token).then((identity) => jwtCaller(identity, false, deps, request));
+}
+
+function jwtCaller(identity: JwtIdentity, cacheHit: boolean, deps: AuthorizerDependencies, request: AuthorizerRequest): Eventually<VerifiedCaller> {
+  // RFC 8705: checked per request, after any cache, against this request's certificate (certificate-binding.ts).
+  if (identity.certificateThumbprint !== undefined) assertCertificateBinding(identity.certificateThumbprint, request.requestContext);
   const binding = deps.clientBindings.resolveCached(identity.issuer, identity.clientId);
   if (binding !== undefined) return { kind: 'jwt', identity, binding, cacheHit };
   return deps.clientBindings
@@ -109,19 +130,29 @@ export function authorize(request: AuthorizerRequest, deps: AuthorizerDependenci
 }
 
 function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
+  const arn = parseMethodArn(request.methodArn);
   const scopes = deps.policies.decide(caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
-  const policy = deps.policies.policy(parseMethodArn(request.methodArn).stageArn, scopes);
+  const policy = deps.policies.policy(arn.stageArn, scopes);
   const route = deps.manifest.find(request.httpMethod, request.resource);
-  const allowed = route !== undefined && scopes.allowed.has(route);
+  const requested = route === undefined ? undefined : deps.manifest.routes.indexOf(route);
+  const allowed = requested !== undefined && scopes.allowed.has(requested);
   const principalId = caller.kind === 'jwt' ? caller.identity.principal : caller.record.keyId;
   const usageIdentifierKey = caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey;
+  const document = requestPolicyDocument(
+    {
+      mode: deps.cacheKeyMode ?? 'identity',
+      arn,
+      methodArn: request.methodArn,
+      manifest: deps.manifest,
+      routeStatements: policy.statements,
+      patternAllowed: policy.patternAllowed,
+      allowedRoutes: scopes.allowed,
+      requested,
+    },
+    policy.allowDocument,
+  );
 
-  const result: APIGatewayAuthorizerResult = {
-    principalId,
-    // A request the scopes do not allow also gets an explicit Deny of its own ARN (see policy.ts).
-    policyDocument: allowed ? policy.allowDocument : deepFreeze(policyDocument(policy.statements, request.methodArn)),
-    context: Object.freeze(contextOf(caller, scopes)),
-  };
+  const result: APIGatewayAuthorizerResult = { principalId, policyDocument: deepFreeze(document), context: Object.freeze(contextOf(caller, scopes)) };
   if (usageIdentifierKey !== undefined) result.usageIdentifierKey = usageIdentifierKey;
   // Frozen like the shared policy inside it: what the handler returns is read, never changed.
   Object.freeze(result);

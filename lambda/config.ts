@@ -7,12 +7,22 @@ import { KEY_PREFIX_PATTERN } from './api-key-format';
 import { LOG_LEVELS, type LogLevel } from './decision-log';
 import { integer, json, optionalString, requiredString, type Env } from './env';
 import { ConfigurationError } from './errors';
+import {
+  assertIssuerSetConsistent,
+  COGNITO_EXTENSION_FIELDS,
+  EXTENSION_FIELDS,
+  expandTenantTemplates,
+  parseIssuerExtensions,
+  withIssuerDefaults,
+  type IssuerExtensions,
+} from './issuer-config';
 import { compileManifest, type CompiledManifest } from './route-manifest';
+import { CACHE_KEY_MODES, parseCacheKeyMode, type CacheKeyMode } from './cache-key-mode';
 
 export type ScopeClaim = 'scope' | 'scp';
 
 /** A generic OAuth 2.0 / OIDC issuer. */
-export interface OidcIssuerConfig {
+export interface OidcIssuerConfig extends IssuerExtensions {
   readonly kind: 'oidc';
   readonly issuer: string;
   /** Accepted `aud` values; null (explicit) skips the audience check. */
@@ -24,7 +34,7 @@ export interface OidcIssuerConfig {
 }
 
 /** An Amazon Cognito user pool (issuer and JWKS URI derived from the pool id). */
-export interface CognitoIssuerConfig {
+export interface CognitoIssuerConfig extends IssuerExtensions {
   readonly kind: 'cognito';
   readonly issuer: string;
   readonly userPoolId: string;
@@ -41,6 +51,12 @@ export type IssuerConfig = OidcIssuerConfig | CognitoIssuerConfig;
 
 export interface AuthorizerConfig {
   readonly manifest: CompiledManifest;
+  /**
+   * The key API Gateway caches this function's results under (CACHE_KEY_MODE, set by the construct): `identity`
+   * (Authorization only; the default, whose policies are safe under any key) or `route` (Authorization, method and
+   * resource; its policies answer one route and are right only under that key).
+   */
+  readonly cacheKeyMode: CacheKeyMode;
   readonly issuers: readonly IssuerConfig[];
   readonly keyTableName?: string;
   readonly apiKeyPrefix: string;
@@ -108,18 +124,27 @@ function scopePrefix(setting: string, value: unknown, where: string): string | u
   return value;
 }
 
+function extensions(setting: string, spec: Record<string, unknown>, where: string): IssuerExtensions {
+  return parseIssuerExtensions(setting, spec, where, {
+    claim: scopeClaim(setting, spec.scopeClaim, where),
+    stripPrefix: scopePrefix(setting, spec.scopePrefix, where),
+  });
+}
+
 export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerConfig[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigurationError(setting, 'must be a JSON array of issuer objects');
-  const issuers = value.map((entry: unknown, index): IssuerConfig => {
+  // issuer-config.ts: tenant templates, provider presets, discovery and the extension fields.
+  const issuers = expandTenantTemplates(setting, value).map((entry: unknown, index): IssuerConfig => {
     const where = `[${index}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new ConfigurationError(setting, `${where} must be an object`);
     }
-    const spec = entry as Record<string, unknown>;
+    const spec = withIssuerDefaults(setting, entry as Record<string, unknown>, where);
     const cognito = spec.cognitoUserPoolId !== undefined;
     const allowed = cognito ? COGNITO_FIELDS : OIDC_FIELDS;
-    const unknown = Object.keys(spec).filter((key) => !allowed.has(key));
+    const extensionFields = cognito ? COGNITO_EXTENSION_FIELDS : EXTENSION_FIELDS;
+    const unknown = Object.keys(spec).filter((key) => !allowed.has(key) && !extensionFields.has(key));
     if (unknown.length > 0) throw new ConfigurationError(setting, `${where} has unknown field(s): ${unknown.join(', ')}`);
     if (cognito) {
       const poolId = spec.cognitoUserPoolId;
@@ -139,6 +164,7 @@ export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerCon
         jwksUri: `${issuer}/.well-known/jwks.json`,
         scopeClaim: scopeClaim(setting, spec.scopeClaim, where),
         scopePrefix: scopePrefix(setting, spec.scopePrefix, where),
+        ...extensions(setting, spec, where),
       });
     }
     const issuer = httpsUrl(setting, spec.issuer, `${where}.issuer`);
@@ -156,8 +182,10 @@ export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerCon
       ),
       scopeClaim: scopeClaim(setting, spec.scopeClaim, where),
       scopePrefix: scopePrefix(setting, spec.scopePrefix, where),
+      ...extensions(setting, spec, where),
     });
   });
+  assertIssuerSetConsistent(setting, issuers);
   const seen = new Set<string>();
   for (const issuer of issuers) {
     if (seen.has(issuer.issuer)) throw new ConfigurationError(setting, `issuer ${issuer.issuer} is listed twice`);
@@ -204,8 +232,14 @@ export function loadConfig(env: Env): AuthorizerConfig {
       throw new ConfigurationError('JWKS_EXTRA_CA_FILE', `${extraCaFile} holds no PEM certificate`);
     }
   }
+  const cacheKeyModeSetting = optionalString(env, 'CACHE_KEY_MODE') ?? 'identity';
+  const cacheKeyMode = parseCacheKeyMode(cacheKeyModeSetting);
+  if (cacheKeyMode === undefined) {
+    throw new ConfigurationError('CACHE_KEY_MODE', `must be one of ${CACHE_KEY_MODES.join(', ')}, got ${JSON.stringify(cacheKeyModeSetting)}`);
+  }
   const config: AuthorizerConfig = {
     manifest,
+    cacheKeyMode,
     issuers: Object.freeze(issuers),
     keyTableName: optionalString(env, 'KEY_TABLE_NAME'),
     apiKeyPrefix,

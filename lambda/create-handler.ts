@@ -15,6 +15,7 @@ import { CredentialRejectedError, DependencyFaultError, withoutStack } from './e
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
+import { createIssuerFeatures, type IssuerFeatureOverrides } from './issuer-features';
 import { ScopePolicies } from './scope-policies';
 
 /** The message API Gateway maps to 401. Any other error becomes a 500. */
@@ -26,6 +27,8 @@ export interface HandlerOverrides {
   readonly nowMs?: () => number;
   /** Defaults to DynamoDB through the SDK. */
   readonly keyStore?: KeyStore;
+  /** Discovery, introspection: see issuer-features.ts. */
+  readonly issuerFeatures?: IssuerFeatureOverrides;
 }
 
 export interface AuthorizerHandler {
@@ -54,17 +57,20 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
           maxAttempts: config.dynamoDbMaxAttempts,
         }));
 
+  const issuerFeatures = createIssuerFeatures(config, nowMs, overrides.issuerFeatures);
   const jwt: JwtAuthenticator | undefined =
     config.issuers.length === 0
       ? undefined
       : new JwtAuthenticator({
           issuers: config.issuers,
           jwksCache: new HardenedJwksCache({
-            fetchDocument: createJwksFetcher({
-              timeoutMs: config.jwksTimeoutMs,
-              maxBytes: config.jwksMaxBytes,
-              extraCa: config.jwksExtraCa,
-            }),
+            fetchDocument: issuerFeatures.withDiscovery(
+              createJwksFetcher({
+                timeoutMs: config.jwksTimeoutMs,
+                maxBytes: config.jwksMaxBytes,
+                extraCa: config.jwksExtraCa,
+              }),
+            ),
             refetchIntervalMs: config.jwksRefetchIntervalSeconds * 1000,
             maxAgeMs: config.jwksMaxAgeSeconds * 1000,
             nowMs,
@@ -97,7 +103,9 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
 
   const deps: AuthorizerDependencies = {
     manifest: config.manifest,
+    cacheKeyMode: config.cacheKeyMode,
     jwt,
+    introspection: issuerFeatures.introspection,
     apiKeys,
     clientBindings: new ClientBindingResolver({
       store: keyStore,

@@ -31,10 +31,14 @@ export type RejectionCode =
   | 'api_key_revoked'
   | 'api_key_expired'
   | 'api_key_not_yet_active'
-  | 'malformed_key_record';
+  | 'malformed_key_record'
+  // Issuer features (issuer-config.ts): opaque tokens, certificate-bound tokens.
+  | 'token_inactive'
+  | 'token_not_bound'
+  | 'certificate_mismatch';
 
 /** Why the authorizer could not decide (500). */
-export type FaultCode = 'key_store_unavailable' | 'jwks_unavailable' | 'internal_error';
+export type FaultCode = 'key_store_unavailable' | 'jwks_unavailable' | 'introspection_unavailable' | 'internal_error';
 
 /**
  * Builds an Error without capturing a stack trace. Refusals are expected control flow on the hot path (every bad

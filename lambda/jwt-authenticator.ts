@@ -23,12 +23,11 @@ import type { DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { JwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { JwtVerifier } from 'aws-jwt-verify/jwt-verifier';
+import { ClaimMapping } from './claim-mapping';
 import type { IssuerConfig } from './config';
 import { decomposeCompactJws } from './compact-jws';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
-import { MAX_IDENTIFIER_LENGTH } from './key-table-schema';
 import { ClockCache } from './clock-cache';
-import { isValidScope } from './route-manifest';
 
 export interface JwtIdentity {
   readonly issuer: string;
@@ -37,6 +36,8 @@ export interface JwtIdentity {
   /** `sub`, or the client id for tokens without one. */
   readonly principal: string;
   readonly scopes: readonly string[];
+  /** Set for a certificate-bound token (RFC 8705): the SHA-256 thumbprint its client certificate must have. */
+  readonly certificateThumbprint?: string;
 }
 
 export interface JwtAuthenticatorOptions {
@@ -65,9 +66,9 @@ interface IssuerEntry {
   readonly verifier: DecomposedJwtVerifier;
   /** The verifier's own properties for this issuer (audience, grace, Cognito client ids...), computed once. */
   readonly properties: Record<string, unknown> & { jwksUri: string };
+  /** Claim layout and checks of this issuer (claim-mapping.ts), compiled once. */
+  readonly claims: ClaimMapping;
 }
-
-const NO_SCOPES: readonly string[] = Object.freeze([]);
 
 const reject = (code: ConstructorParameters<typeof CredentialRejectedError>[0], message: string): never => {
   throw new CredentialRejectedError(code, message);
@@ -94,32 +95,6 @@ export function classifyVerificationError(error: unknown): CredentialRejectedErr
   return new DependencyFaultError('internal_error', 'Token verification failed unexpectedly', { cause: error });
 }
 
-/** Most clients send the same scope claim in every token: its parsed list is kept, bounded, and shared. */
-const MAX_INTERNED_SCOPE_CLAIMS = 1000;
-
-function parseScopes(value: unknown, claim: 'scope' | 'scp', prefix: string | undefined): readonly string[] {
-  let scopes: unknown[];
-  if (typeof value === 'string') scopes = value.split(' ').filter((scope) => scope !== '');
-  else if (Array.isArray(value)) scopes = value;
-  else return reject('invalid_claims', `Token ${claim} claim is neither a string nor an array`);
-  for (const scope of scopes) {
-    if (typeof scope !== 'string' || !isValidScope(scope)) reject('invalid_claims', `Token ${claim} claim holds an invalid scope`);
-  }
-  const names = prefix === undefined
-    ? (scopes as string[])
-    : (scopes as string[]).map((scope) => (scope.startsWith(prefix) && scope.length > prefix.length ? scope.slice(prefix.length) : scope));
-  return Object.freeze([...new Set(names)]);
-}
-
-function boundedString(payload: JwtPayload, claim: string): string | undefined {
-  const value = (payload as Record<string, unknown>)[claim];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '' || value.length > MAX_IDENTIFIER_LENGTH) {
-    return reject('invalid_claims', `Token ${claim} claim is not a short string`);
-  }
-  return value;
-}
-
 export class JwtAuthenticator {
   private readonly issuers = new Map<string, IssuerEntry>();
   private readonly verifiedTokens: ClockCache<string, JwtIdentity>;
@@ -137,7 +112,7 @@ export class JwtAuthenticator {
               { jwksCache: options.jwksCache },
             );
       const steps = verifier as unknown as DecomposedJwtVerifier;
-      this.issuers.set(config.issuer, { config, verifier: steps, properties: steps.getIssuerConfig(config.issuer) });
+      this.issuers.set(config.issuer, { config, verifier: steps, properties: steps.getIssuerConfig(config.issuer), claims: new ClaimMapping(config) });
     }
     this.verifiedTokens = new ClockCache(options.verifiedTokenCacheMaxEntries);
   }
@@ -196,7 +171,7 @@ export class JwtAuthenticator {
       }
       throw classifyVerificationError(error);
     }
-    return this.accept(token, entry, payload);
+    return this.accept(token, entry, decomposed);
   }
 
   private async verifyAfterFetch(token: string, decomposed: DecomposedJwt, entry: IssuerEntry): Promise<JwtIdentity> {
@@ -205,11 +180,11 @@ export class JwtAuthenticator {
     } catch (error) {
       throw classifyVerificationError(error);
     }
-    return this.accept(token, entry, decomposed.payload);
+    return this.accept(token, entry, decomposed);
   }
 
   /** After the signature and the library's claim checks: Cognito's fields, ours, then remember the token. */
-  private accept(token: string, entry: IssuerEntry, payload: JwtPayload): JwtIdentity {
+  private accept(token: string, entry: IssuerEntry, { header, payload }: DecomposedJwt): JwtIdentity {
     if (entry.config.kind === 'cognito') {
       try {
         validateCognitoJwtFields(payload, entry.properties as never);
@@ -217,37 +192,15 @@ export class JwtAuthenticator {
         throw classifyVerificationError(error);
       }
     }
-    const identity = this.checkClaims(entry.config, payload);
+    const identity = this.checkClaims(entry, payload, header as Readonly<Record<string, unknown>>);
     const nowMs = this.options.nowMs();
     const ttlMs = Math.min(this.options.verifiedTokenCacheTtlMs, (payload.exp as number) * 1000 - nowMs);
     this.verifiedTokens.set(token, identity, ttlMs, nowMs);
     return identity;
   }
 
-  private readonly internedScopes = new Map<IssuerConfig, Map<string, readonly string[]>>();
-
-  /** The token's scopes; the same claim value yields the same frozen array (routes are decided once per array). */
-  private readScopes(payload: JwtPayload, config: IssuerConfig): readonly string[] {
-    const value = (payload as Record<string, unknown>)[config.scopeClaim];
-    if (value === undefined) return NO_SCOPES;
-    if (typeof value !== 'string') return parseScopes(value, config.scopeClaim, config.scopePrefix);
-    // Per issuer (each has its own prefix), keyed by the claim text itself: no key string to build and hash.
-    let interned = this.internedScopes.get(config);
-    if (interned === undefined) {
-      interned = new Map();
-      this.internedScopes.set(config, interned);
-    }
-    let scopes = interned.get(value);
-    if (scopes === undefined) {
-      scopes = parseScopes(value, config.scopeClaim, config.scopePrefix);
-      if (interned.size >= MAX_INTERNED_SCOPE_CLAIMS) interned.clear();
-      interned.set(value, scopes);
-    }
-    return scopes;
-  }
-
   /** Claim checks beyond the library's, run only on a payload whose signature verified. */
-  private checkClaims(config: IssuerConfig, payload: JwtPayload): JwtIdentity {
+  private checkClaims(entry: IssuerEntry, payload: JwtPayload, header: Readonly<Record<string, unknown>>): JwtIdentity {
     const nowSeconds = this.options.nowMs() / 1000;
     const skew = this.options.clockSkewSeconds;
     if (typeof payload.exp !== 'number') reject('invalid_claims', 'Token has no exp claim');
@@ -263,16 +216,7 @@ export class JwtAuthenticator {
       if (start === undefined) reject('token_lifetime_exceeded', 'Token has neither iat nor nbf to bound its lifetime');
       if (exp - (start as number) > maxLifetime) reject('token_lifetime_exceeded', 'Token lifetime exceeds the maximum');
     }
-    const subject = boundedString(payload, 'sub');
-    const clientId = boundedString(payload, 'client_id') ?? boundedString(payload, 'azp');
-    const principal = subject ?? clientId;
-    if (principal === undefined) return reject('invalid_claims', 'Token has neither sub nor client_id');
-    return Object.freeze({
-      issuer: config.issuer,
-      subject,
-      clientId,
-      principal,
-      scopes: this.readScopes(payload, config),
-    });
+    // Principal, client, scopes and the issuer's own checks (tenant, profile, binding...): claim-mapping.ts.
+    return entry.claims.map(payload as Readonly<Record<string, unknown>>, header);
   }
 }

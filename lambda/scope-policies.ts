@@ -4,8 +4,8 @@
  * container), bounded; nothing here depends on the request beyond its stage.
  */
 import type { PolicyDocument, Statement } from 'aws-lambda';
-import { buildRouteStatements, decideRoutes, policyDocument, type RouteDecision } from './policy';
-import type { CompiledManifest, CompiledRoute } from './route-manifest';
+import { allowedByPattern, buildRouteStatements, decideRoutes, policyDocument, type RouteDecision } from './policy';
+import type { CompiledManifest } from './route-manifest';
 
 /** Longest `scopes` context value; longer lists are cut at a scope boundary and flagged. */
 export const MAX_SCOPES_CONTEXT_LENGTH = 2048;
@@ -15,7 +15,8 @@ const MAX_POLICIES = 256;
 
 /** What one scope list decides, whatever the request. */
 export interface ScopeDecision {
-  readonly allowed: ReadonlySet<CompiledRoute>;
+  /** Indices (in manifest order) of the routes the scopes allow. */
+  readonly allowed: ReadonlySet<number>;
   /** The `scopes` context value (cut to {@link MAX_SCOPES_CONTEXT_LENGTH}). */
   readonly scopes: string;
   readonly scopesTruncated: boolean;
@@ -25,8 +26,11 @@ export interface ScopeDecision {
 }
 
 export interface StagePolicy {
+  /** Identity-keyed route statements (Allow only). */
   readonly statements: readonly Statement[];
-  /** The document for a request the scopes allow (no request-specific Deny). Frozen: shared by every such answer. */
+  /** The routes those statements allow by pattern. */
+  readonly patternAllowed: ReadonlySet<number>;
+  /** The document for a request the statements already answer. Frozen: shared by every such answer. */
   readonly allowDocument: PolicyDocument;
 }
 
@@ -52,7 +56,7 @@ export class ScopePolicies {
       const joined = scopes.join(' ');
       const truncated = joined.length > MAX_SCOPES_CONTEXT_LENGTH;
       decision = {
-        allowed: new Set(routes.allowed.map((index) => this.manifest.routes[index]!)),
+        allowed: new Set(routes.allowed),
         scopes: truncated ? joined.slice(0, Math.max(joined.lastIndexOf(' ', MAX_SCOPES_CONTEXT_LENGTH), 0)) : joined,
         scopesTruncated: truncated,
         routes,
@@ -68,7 +72,8 @@ export class ScopePolicies {
     let policy = this.policies.get(key);
     if (policy === undefined) {
       const statements = deepFreeze(buildRouteStatements(stageArn, this.manifest, decision.routes));
-      policy = { statements, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
+      const patternAllowed = new Set(allowedByPattern(stageArn, this.manifest, decision.routes));
+      policy = { statements, patternAllowed, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
       if (this.policies.size >= MAX_POLICIES) this.policies.clear();
       this.policies.set(key, policy);
     }

@@ -1,9 +1,18 @@
 /**
  * API Gateway's authorizer result cache: the authorizer's valid output (Allow and Deny policies alike) is kept per
- * identity-source value for the TTL and reused for every route of the API; errors, 401s and invalid outputs are
- * never cached. TTL 0 turns it off.
+ * identity-source values for the TTL and reused for every request with the same values; errors, 401s and invalid
+ * outputs are never cached. TTL 0 turns it off.
  */
+import type { CacheKeyMode } from '../lambda/cache-key-mode';
 import type { ValidAuthorizerResult } from './authorizer-result';
+
+/**
+ * The cache key for a request: the Authorization values, plus `context.httpMethod` and `context.resourcePath` (the
+ * method as sent and the resource template) under the route key.
+ */
+export function authorizerCacheKey(mode: CacheKeyMode, authorization: readonly string[], httpMethod: string, resourcePath: string): string {
+  return mode === 'route' ? JSON.stringify([authorization, httpMethod, resourcePath]) : JSON.stringify(authorization);
+}
 
 interface Entry {
   readonly result: ValidAuthorizerResult;

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { ApiGatewayClientCertificate } from './client-certificate';
 
 export interface StageIdentity {
   readonly region: string;
@@ -38,6 +39,8 @@ export interface GatewayRequest {
    * API Gateway. A new one per event when absent.
    */
   readonly extendedRequestId?: string;
+  /** The verified TLS client certificate, on the mutual TLS listener only (`requestContext.identity.clientCert`). */
+  readonly clientCert?: ApiGatewayClientCertificate;
 }
 
 export interface MatchedResource {
@@ -189,6 +192,8 @@ function requestContext(stage: StageIdentity, request: GatewayRequest, match: Ma
       userArn: null,
       userAgent: scanned.userAgent,
       user: null,
+      // Only behind a mutual TLS custom domain does API Gateway add the client certificate.
+      ...(request.clientCert !== undefined ? { clientCert: request.clientCert } : {}),
     },
     domainName: scanned.host,
     deploymentId: stage.deploymentId,

@@ -5,7 +5,8 @@
  * 1. match the resource and method (none: 403 Missing Authentication Token; OPTIONS: the CORS preflight, without
  *    the authorizer);
  * 2. identity source `method.request.header.Authorization`: missing or empty -> 401 without calling the authorizer;
- * 3. the authorizer result: from the result cache (keyed by the identity source value), else by invoking the
+ * 3. the authorizer result: from the result cache (keyed by the identity source value, plus the method and resource
+ *    under the route cache key: lambda/cache-key-mode.ts), else by invoking the
  *    authorizer with a REQUEST event; `Unauthorized` -> 401, any other error or an invalid result -> 500; valid
  *    results (Allow or Deny) are cached;
  * 4. the policy evaluated against this request's method ARN: explicit or implicit deny -> 403;
@@ -16,6 +17,9 @@
 import { BodyTooLargeError, readBody } from './read-body';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { TLSSocket } from 'node:tls';
+import { apiGatewayClientCertificate, type ApiGatewayClientCertificate } from './client-certificate';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
   backendAuthorizerContext,
@@ -26,7 +30,8 @@ import {
   type GatewayRequest,
   type StageIdentity,
 } from './authorizer-event';
-import type { AuthorizerResultCache } from './authorizer-cache';
+import { authorizerCacheKey, type AuthorizerResultCache } from './authorizer-cache';
+import type { CacheKeyMode } from '../lambda/cache-key-mode';
 import { validateAuthorizerResult, type ValidAuthorizerResult } from './authorizer-result';
 import {
   EXPLICIT_DENY_MESSAGE,
@@ -70,6 +75,12 @@ export interface GatewayOptions {
   readonly stage: StageIdentity;
   readonly authorizer: AuthorizerFunction;
   readonly cache: AuthorizerResultCache;
+  /**
+   * What the result cache is keyed by, as the construct sets the authorizer's identity sources: `identity`
+   * (Authorization) or `route` (Authorization, `context.httpMethod`, `context.resourcePath`).
+   * @default 'identity'
+   */
+  readonly cacheKeyMode?: CacheKeyMode;
   readonly usageKeys: UsageKeyLookup;
   readonly meter: UsagePlanMeter;
   readonly backend: ProxyHandler;
@@ -81,6 +92,27 @@ export interface GatewayOptions {
 
 
 const NO_BODY = Buffer.alloc(0);
+
+/** A mutual TLS listener: the server's certificate and the truststore (CA) client certificates must chain to. */
+export interface MutualTlsOptions {
+  readonly key: string;
+  readonly cert: string;
+  readonly clientCa: string;
+}
+
+/** The client certificate of a connection, computed once per TLS connection. */
+const clientCertificates = new WeakMap<TLSSocket, ApiGatewayClientCertificate | null>();
+
+function clientCertificateOf(socket: unknown): ApiGatewayClientCertificate | undefined {
+  if (!(socket instanceof TLSSocket)) return undefined;
+  let known = clientCertificates.get(socket);
+  if (known === undefined) {
+    const peer = socket.authorized ? socket.getPeerX509Certificate() : undefined;
+    known = peer ? apiGatewayClientCertificate(peer) : null;
+    clientCertificates.set(socket, known);
+  }
+  return known ?? undefined;
+}
 
 /**
  * Whether the request carries a body (HTTP/1.1: a Content-Length or a Transfer-Encoding header). Without one the
@@ -125,13 +157,20 @@ export class LocalGateway {
     this.responses = options.responses ?? LOCAL_GATEWAY_RESPONSES;
   }
 
-  createServer(): Server {
-    const server = createServer((req, res) => {
+  /**
+   * The gateway's HTTP server; with `mutualTls`, an HTTPS server that, like a mutual TLS custom domain, completes
+   * the handshake only for a client certificate that chains to the truststore.
+   */
+  createServer(mutualTls?: MutualTlsOptions): Server {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.serve(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
         else res.destroy();
       });
-    });
+    };
+    const server = mutualTls
+      ? createHttpsServer({ key: mutualTls.key, cert: mutualTls.cert, ca: mutualTls.clientCa, requestCert: true, rejectUnauthorized: true }, handler)
+      : createServer(handler);
     server.keepAliveTimeout = 5_000;
     return server;
   }
@@ -156,6 +195,7 @@ export class LocalGateway {
       outcome = this.control(req.method ?? 'GET');
     } else try {
       const body = hasBody(req.rawHeaders) ? await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024) : NO_BODY;
+      const clientCert = clientCertificateOf(req.socket);
       const request: GatewayRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
         rawPath,
@@ -167,6 +207,7 @@ export class LocalGateway {
         requestId,
         receivedAtMs: Date.now(),
         extendedRequestId: newExtendedRequestId(),
+        ...(clientCert !== undefined ? { clientCert } : {}),
       };
       outcome = await this.handle(request);
     } catch (error) {
@@ -242,10 +283,18 @@ export class LocalGateway {
       }
       // Every value takes part in the key: two Authorization headers never share an entry with one of them.
       const { cache } = this.options;
-      const cacheKey = cache.enabled ? JSON.stringify(identity) : undefined;
+      const cacheKey = cache.enabled
+        ? authorizerCacheKey(this.options.cacheKeyMode ?? 'identity', identity, request.method, match.resource)
+        : undefined;
       let result: ValidAuthorizerResult | undefined = cacheKey === undefined ? undefined : cache.get(cacheKey);
       let integrationLatency = 0;
       authorizerCache = result ? 'hit' : 'miss';
+      // API Gateway routes on decoded segments (above) but spells methodArn with the path as sent, percent-escapes
+      // kept: AWS documents it as "the ARN of the incoming method request" (api-gateway-lambda-authorizer-input.html),
+      // built from the request path (dherault/serverless-offline#273, checked in CloudWatch), and REST APIs keep that
+      // path percent-encoded (live captures cited in middleapi/standard-server#93). So `/items/1/%61udit` runs the
+      // `audit` route with the ARN `.../items/1/%61udit`; the policies are built to be right under this spelling and
+      // under a decoded one (lambda/policy.ts).
       const arn = methodArn(this.options.stage, request.method, request.rawPath);
       if (!result) {
         const event = buildAuthorizerEvent(this.options.stage, request, match, arn);

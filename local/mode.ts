@@ -18,8 +18,10 @@ import {
   SAMPLE_SCOPES,
 } from '../infra/sample-api';
 import { USAGE_TIERS, type UsageTier } from '../infra/usage-tiers';
+import { isCacheKeySetting, resolveCacheKey, type ResolvedCacheKey } from '../infra/cache-key';
+import { ConfigurationError } from '../lambda/errors';
 import { AuthorizerResultCache } from './authorizer-cache';
-import { loadDevClients, type DevClient } from './dev-clients';
+import { loadDevClients, loadDevUsers, type DevClient, type DevUser } from './dev-clients';
 import { LocalGateway, type AccessLogEntry, type AuthorizerFunction } from './gateway-server';
 import { servedGatewayResponses } from '../infra/gateway-responses';
 import type { GatewayResponseDefinitions } from './gateway-responses';
@@ -29,8 +31,12 @@ import { authorizerCacheTtlFromEnv, portsFromEnv, type LocalPorts } from './sett
 import { defaultDataDir, loadOrCreateIssuerTls, loadOrCreateSigningKey, localPaths, writeIssuerInfo, type LocalPaths } from './state';
 import { startLocalStore, type LocalStore } from './store';
 import { OAuthIssuer } from './oauth-issuer';
+import { mtlsPortFromEnv, startMtlsListener, type MtlsListener } from './mtls-listener';
+import { introspectionClient, type LocalIntrospection } from './introspection-credentials';
 import { RouteTable, type RouteDefinition } from './route-table';
-import { createSampleBackend } from './sample-backend';
+import { createEchoBackend } from './proxy-backend';
+import { createSampleBackend, type ProxyHandler } from './sample-backend';
+import type { RouteManifest } from '../lambda/route-manifest';
 import { UsagePlanMeter } from './usage-plans';
 
 /** The usage key JWT clients without a binding of their own are metered under (the default plan's shared key). */
@@ -63,6 +69,10 @@ const PASS_THROUGH_SETTINGS = [
 export interface LocalModeOptions {
   /** Ports (0 = a free one). Defaults: PORT, ISSUER_PORT, DYNAMODB_PORT from `env`, else 3000, 3001, 8000. */
   readonly ports?: Partial<LocalPorts>;
+  /**
+   * Serve the gateway over mutual TLS too, on this port (0 = a free one). Default: MTLS_PORT from `env`, else off.
+   */
+  readonly mtlsPort?: number;
   /** Keep the store in memory (nothing under `.local/dynamodb`). The issuer's key and certificate are kept anyway. */
   readonly memory?: boolean;
   /** Defaults to `.local/` at the repository root (or PORTCULLIS_LOCAL_DIR). */
@@ -72,6 +82,8 @@ export interface LocalModeOptions {
   /** Usage-plan tiers; defaults to the stack's USAGE_TIERS (tests add small ones). */
   readonly tiers?: Readonly<Record<string, UsageTier>>;
   readonly devClients?: readonly DevClient[];
+  /** The login page's dev users; default: the `users` of dev-clients.json. */
+  readonly devUsers?: readonly DevUser[];
   /** Gateway responses; defaults to the ones the CDK stack deploys (infra/gateway-responses.ts). */
   readonly gatewayResponses?: GatewayResponseDefinitions;
   /** Log level of the authorizer's decision log. Defaults to POWERTOOLS_LOG_LEVEL, else INFO. */
@@ -81,26 +93,68 @@ export interface LocalModeOptions {
   readonly onRequest?: (entry: AccessLogEntry) => void;
   /** Wraps the authorizer function the gateway invokes (tests: fault injection). */
   readonly wrapAuthorizer?: (authorizer: AuthorizerFunction) => AuthorizerFunction;
+  /** The user's API (`npm start -- --manifest`): its routes behind the authorizer and its public routes. Default: the sample's. */
+  readonly api?: LocalApi;
+  /** JWT_ISSUERS entries trusted besides the local issuer (`--issuers`). */
+  readonly issuers?: readonly Readonly<Record<string, unknown>>[];
+  /** What the gateway forwards to (`--backend`). Default: the sample backend, or with `api` an echo of the request. */
+  readonly backend?: ProxyHandler;
 }
+
+/** A user's API for the local mode: the route manifest and the routes served without the authorizer. */
+export interface LocalApi {
+  readonly manifest: RouteManifest;
+  readonly publicRoutes: readonly { readonly method: string; readonly path: string }[];
+}
+
+const SAMPLE_API: LocalApi = { manifest: SAMPLE_ROUTE_MANIFEST, publicRoutes: SAMPLE_PUBLIC_ROUTES };
 
 export interface LocalMode {
   readonly ports: LocalPorts;
   readonly gatewayUrl: string;
+  /** The mutual TLS listener, when started. */
+  readonly mtls?: Omit<MtlsListener, 'stop'>;
   readonly issuerUrl: string;
   readonly dynamoDbEndpoint: string;
   readonly paths: LocalPaths;
   readonly memory: boolean;
   readonly devClients: readonly DevClient[];
+  readonly devUsers: readonly DevUser[];
+  /** The running issuer (tests: opaque tokens minted directly). */
+  readonly oauthIssuer: OAuthIssuer;
+  /** Where and as whom the API introspects opaque tokens: the first confidential dev client without grants. */
+  readonly introspection?: LocalIntrospection;
   readonly store: LocalStore;
   readonly config: AuthorizerConfig;
   /** The authorizer's collaborators (its caches), for tests that check they stay bounded. */
   readonly authorizer: AuthorizerDependencies;
   readonly authorizerCacheTtlSeconds: number;
+  /** The result cache key the gateway uses (AUTHORIZER_CACHE_KEY, default auto: as the construct would choose). */
+  readonly cacheKey: ResolvedCacheKey;
   stop(): Promise<void>;
 }
 
 /** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
-export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string; env: Env }): Record<string, string> {
+/**
+ * The local gateway's cache key: AUTHORIZER_CACHE_KEY (auto, identity or route; auto chooses from the manifest
+ * served, the sample's or the user's).
+ */
+export function localCacheKey(env: Env, manifest: RouteManifest = SAMPLE_ROUTE_MANIFEST): ResolvedCacheKey {
+  const setting = (env.AUTHORIZER_CACHE_KEY ?? 'auto').trim() || 'auto';
+  if (!isCacheKeySetting(setting)) {
+    throw new ConfigurationError('AUTHORIZER_CACHE_KEY', `must be auto, identity or route, got ${JSON.stringify(setting)}`);
+  }
+  return resolveCacheKey(setting, manifest);
+}
+
+export function localAuthorizerEnv(options: {
+  issuerUrl: string;
+  caFile: string;
+  env: Env;
+  routeManifest?: RouteManifest;
+  issuers?: readonly Readonly<Record<string, unknown>>[];
+}): Record<string, string> {
+  const routeManifest = options.routeManifest ?? SAMPLE_ROUTE_MANIFEST;
   const env: Record<string, string> = {};
   for (const name of PASS_THROUGH_SETTINGS) {
     const value = options.env[name];
@@ -108,9 +162,11 @@ export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string;
   }
   return {
     ...env,
-    ROUTE_MANIFEST: JSON.stringify(SAMPLE_ROUTE_MANIFEST),
+    ROUTE_MANIFEST: JSON.stringify({ routes: routeManifest.routes }),
+    CACHE_KEY_MODE: localCacheKey(options.env, routeManifest).mode,
     JWT_ISSUERS: JSON.stringify([
       { issuer: options.issuerUrl, audience: SAMPLE_AUDIENCE, jwksUri: `${options.issuerUrl}/.well-known/jwks.json` },
+      ...(options.issuers ?? []),
     ]),
     KEY_TABLE_NAME: LOCAL_KEY_TABLE,
     API_KEY_PREFIX: LOCAL_KEY_PREFIX,
@@ -121,9 +177,14 @@ export function localAuthorizerEnv(options: { issuerUrl: string; caFile: string;
 }
 
 export function sampleRouteDefinitions(): RouteDefinition[] {
+  return routeDefinitions(SAMPLE_API);
+}
+
+/** The gateway's routes for an API: public ones without the authorizer, the manifest's behind it. */
+export function routeDefinitions(api: LocalApi): RouteDefinition[] {
   return [
-    ...SAMPLE_PUBLIC_ROUTES.map((route) => ({ method: route.method, path: route.path, authorized: false, metered: false })),
-    ...SAMPLE_ROUTE_MANIFEST.routes.map((route) => ({
+    ...api.publicRoutes.map((route) => ({ method: route.method, path: route.path, authorized: false, metered: false })),
+    ...api.manifest.routes.map((route) => ({
       method: route.method,
       path: route.path,
       authorized: true,
@@ -136,9 +197,11 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
   const env = options.env ?? process.env;
   const ports = { ...portsFromEnv(env), ...options.ports };
   const authorizerCacheTtlSeconds = authorizerCacheTtlFromEnv(env);
+  const cacheKey = localCacheKey(env, (options.api ?? SAMPLE_API).manifest);
   const paths = localPaths(options.dataDir ?? defaultDataDir(env));
   const memory = options.memory === true;
   const devClients = options.devClients ?? loadDevClients();
+  const devUsers = options.devUsers ?? (options.devClients ? [] : loadDevUsers());
   const tiers = options.tiers ?? USAGE_TIERS;
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -158,7 +221,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     });
     cleanups.push(() => store.stop());
 
-    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, audience: SAMPLE_AUDIENCE, scopesSupported: SAMPLE_SCOPES });
+    const api = options.api ?? SAMPLE_API;
+    const scopesSupported = options.api === undefined ? SAMPLE_SCOPES : manifestScopes(api.manifest);
+    const issuer = new OAuthIssuer({ tls, signingKey, clients: devClients, users: devUsers, audience: SAMPLE_AUDIENCE, scopesSupported });
     const issuerServer = issuer.createServer();
     const issuerPort = await listen(issuerServer, ports.issuer, LOCAL_HOST, 'ISSUER_PORT', 'local OAuth issuer');
     cleanups.push(() => closeServer(issuerServer));
@@ -170,7 +235,9 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       tokenEndpoint: `${issuerUrl}/oauth2/token`,
     });
 
-    const config = loadConfig(localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env }));
+    const config = loadConfig(
+      localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env, routeManifest: api.manifest, ...(options.issuers ? { issuers: options.issuers } : {}) }),
+    );
     const { handler, deps } = createAuthorizerHandler(config, {
       log:
         options.logLevel || options.writeLog
@@ -197,13 +264,14 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
 
     const authorizer: AuthorizerFunction = (event, context) => handler(event, context);
     const gateway = new LocalGateway({
-      routes: new RouteTable(sampleRouteDefinitions()),
+      routes: new RouteTable(routeDefinitions(api)),
       stage: LOCAL_STAGE,
       authorizer: options.wrapAuthorizer ? options.wrapAuthorizer(authorizer) : authorizer,
       cache: new AuthorizerResultCache(authorizerCacheTtlSeconds),
+      cacheKeyMode: cacheKey.mode,
       usageKeys: store.registry,
       meter: new UsagePlanMeter(tiers),
-      backend: createSampleBackend(),
+      backend: options.backend ?? (options.api === undefined ? createSampleBackend() : createEchoBackend()),
       responses: options.gatewayResponses ?? servedGatewayResponses(),
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
     });
@@ -211,23 +279,48 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
     const gatewayPort = await listen(gatewayServer, ports.gateway, LOCAL_HOST, 'PORT', 'local gateway');
     cleanups.push(() => closeServer(gatewayServer));
 
+    const mtlsPort = options.mtlsPort ?? mtlsPortFromEnv(env);
+    let mtls: MtlsListener | undefined;
+    if (mtlsPort !== undefined) {
+      mtls = await startMtlsListener({ gateway, serverTls: tls, dataDir: paths.dataDir, port: mtlsPort });
+      cleanups.push(mtls.stop);
+    }
+
+    const resourceServer = introspectionClient(devClients);
     let stopping: Promise<void> | undefined;
     return {
       ports: { gateway: gatewayPort, issuer: issuerPort, dynamodb: store.port },
       gatewayUrl: `http://${LOCAL_HOST}:${gatewayPort}`,
+      ...(mtls ? { mtls: { port: mtls.port, url: mtls.url, clientCaFile: mtls.clientCaFile } } : {}),
       issuerUrl,
       dynamoDbEndpoint: store.endpoint,
       paths,
       memory,
       devClients,
+      devUsers,
+      oauthIssuer: issuer,
+      ...(resourceServer
+        ? { introspection: { endpoint: `${issuerUrl}/oauth2/introspect`, clientId: resourceServer.clientId, clientSecret: resourceServer.clientSecret! } }
+        : {}),
       store,
       config,
       authorizer: deps,
       authorizerCacheTtlSeconds,
+      cacheKey,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/** Every scope a manifest names (the local issuer publishes them in its discovery document). */
+function manifestScopes(manifest: RouteManifest): string[] {
+  const scopes = new Set<string>();
+  for (const route of manifest.routes) {
+    for (const scope of route.scopes ?? []) scopes.add(scope);
+    for (const set of route.anyOf ?? []) for (const scope of set) scopes.add(scope);
+  }
+  return [...scopes].sort();
 }

@@ -1,36 +1,32 @@
 /**
- * `npm start [-- --memory]`: the local mode. Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway
- * accepts requests, one access-log line per request, and the authorizer's decision log. Startup problems (a port in
- * use, a bad setting) are one line on stderr and exit code 1.
+ * `npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]`: the local mode (arguments:
+ * start-options.ts). Prints `Gateway ready at http://127.0.0.1:<port>` once the gateway accepts requests, one
+ * access-log line per request, and the authorizer's decision log. Startup problems (a port in use, a bad setting)
+ * are one line on stderr and exit code 1.
  *
  * Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything. The npm script execs tsx, so npm relays SIGINT and SIGTERM to
  * tsx (and tsx to this process) rather than to a shell that would keep them; and the end of the process that
  * launched it (npm killed outright) stops it too (launcher-watch.ts).
  */
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_GATEWAY_PORT, DEFAULT_ISSUER_PORT } from './constants';
 import { watchLauncher } from './launcher-watch';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
+import { oauthStartLines } from './oauth-start-lines';
 import { LineWriter } from './log-writer';
-import { DEFAULT_AUTHORIZER_CACHE_TTL } from './settings';
+import { describeCacheKey } from '../infra/cache-key';
 import { DataDirectoryInUseError } from './store';
+import { parseStartArgs, START_USAGE, StartUsageError, type StartOptions } from './start-options';
 
 // The decision metrics are EMF lines meant for CloudWatch; locally the decision log says the same.
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const USAGE = `Usage: npm start [-- --memory]
+const USAGE = `${START_USAGE}
 
-  --memory   keep the key store in memory (nothing is written under .local/dynamodb)
-
-Runs until stopped: Ctrl-C, SIGTERM or SIGHUP to any process of \`npm start\` (npm's own included) stops everything.
-
-Environment: PORT (${DEFAULT_GATEWAY_PORT}), ISSUER_PORT (${DEFAULT_ISSUER_PORT}), DYNAMODB_PORT (${DEFAULT_DYNAMODB_PORT}), AUTHORIZER_CACHE_TTL (${DEFAULT_AUTHORIZER_CACHE_TTL}, 0 = off),
-KEY_CACHE_TTL (30) and the authorizer settings listed in docs/settings.md.`;
+Runs until stopped: Ctrl-C, SIGTERM or SIGHUP to any process of \`npm start\` (npm's own included) stops everything.`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -53,21 +49,31 @@ function accessLog(entry: AccessLogEntry): void {
   log.line(`${entry.method} ${entry.path} -> ${entry.status} (${entry.latencyMs} ms${details})`);
 }
 
-async function main(): Promise<void> {
-  let args;
+/** Starts the local mode (`portcullis local ...`); resolves 0 once it serves, and keeps running until a signal. */
+export async function main(argv: string[]): Promise<number> {
+  let args: StartOptions;
   try {
-    args = parseArgs({ options: { memory: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+    args = parseStartArgs(argv);
   } catch (error) {
-    fail(`${(error as Error).message}\n\n${USAGE}`);
+    if (error instanceof StartUsageError) fail(`${error.message}\n\n${USAGE}`);
+    throw error;
   }
-  if (args.values.help) {
+  if (args.help) {
     process.stdout.write(`${USAGE}\n`);
-    return;
+    return 0;
   }
 
   let local: LocalMode;
   try {
-    local = await startLocalMode({ memory: args.values.memory === true, env: process.env, onRequest: accessLog, writeLog: log.line });
+    local = await startLocalMode({
+      memory: args.memory,
+      env: process.env,
+      onRequest: accessLog,
+      writeLog: log.line,
+      ...(args.api ? { api: args.api } : {}),
+      ...(args.issuers ? { issuers: args.issuers } : {}),
+      ...(args.backend ? { backend: args.backend } : {}),
+    });
   } catch (error) {
     if (
       error instanceof PortInUseError ||
@@ -85,13 +91,16 @@ async function main(): Promise<void> {
     return rel && !rel.startsWith('..') ? rel : path;
   };
   log.flush();
-  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ')})`).join(', ');
+  const clients = local.devClients.map((client) => `${client.clientId} (${client.scopes.join(' ') || 'no scopes'})`).join(', ');
   process.stdout.write(
     [
       `Key store at ${local.dynamoDbEndpoint} (${local.memory ? 'in memory: nothing is kept' : `data kept in ${shown(local.paths.dynamoDbDir)}`})`,
       `Issuer at ${local.issuerUrl} (token endpoint ${local.issuerUrl}/oauth2/token; CA certificate ${shown(local.paths.tlsCert)})`,
+      ...oauthStartLines(local, shown),
       `Dev clients: ${clients}`,
       `Authorizer cache TTL ${local.authorizerCacheTtlSeconds} s, key cache TTL ${local.config.keyCacheTtlSeconds} s`,
+      ...(args.description ? [args.description] : []),
+      describeCacheKey(local.cacheKey),
       `Gateway ready at ${local.gatewayUrl}`,
       '',
     ].join('\n'),
@@ -125,6 +134,9 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => shutdown('SIGHUP'));
   // npm (or its shell) ended without passing the signal on: stop as if it had.
   watchLauncher(() => shutdown(LAUNCHER_EXITED));
+  return 0;
 }
 
-main().catch((error: Error) => fail(`The local mode failed: ${error.message}`));
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: Error) => fail(`The local mode failed: ${error.message}`));
+}

@@ -17,7 +17,7 @@ import { createLocalhostCertificate, type TlsMaterial } from './tls-certificate'
 /** `.local/` at the repository root, wherever the command is run from. `PORTCULLIS_LOCAL_DIR` moves it (tests). */
 export function defaultDataDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const override = env.PORTCULLIS_LOCAL_DIR?.trim();
-  return override ? resolve(override) : resolve(__dirname, '../../.local');
+  return override ? resolve(override) : resolve(__dirname, '../.local');
 }
 
 export interface LocalPaths {

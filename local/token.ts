@@ -2,7 +2,7 @@
  * `npm run token`: mints one access token signed by the local issuer's current key (from `.local/`), with the same
  * claims as `/oauth2/token` gives, and options to make any token a test needs.
  *
- *   --client-id C     client_id (and default sub); default: the first dev client
+ *   --client-id C     client_id (and default sub): one of the dev clients; default: the first dev client
  *   --scope "a b"     space-delimited scopes; default: all of the client's scopes ("" = none)
  *   --sub S           subject; default: the client id
  *   --aud A           audience; default: the sample API's
@@ -22,6 +22,7 @@ export const TOKEN_USAGE = `Usage: npm run token -- [--client-id C] [--scope "a 
 Prints one access token signed by the local issuer's current key. --ttl=-300 makes an expired token;
 a --claim value that parses as JSON is used as JSON (--claim nbf=1767225600 is a number).`;
 
+/** Bad input: the command exits 2 (as the keys CLI does); other failures exit 1. */
 export class TokenUsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -48,11 +49,34 @@ function claimValue(raw: string): unknown {
   }
 }
 
+/** `--ttl -300`: node's parseArgs reads a dash-led value as a missing one; a negative number is --ttl's value. */
+function attachNegativeTtl(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--ttl' && /^-\d+$/.test(args[i + 1] ?? '')) {
+      out.push(`--ttl=${args[++i]}`);
+    } else {
+      out.push(args[i]!);
+    }
+  }
+  return out;
+}
+
+/** Node's parseArgs messages, restated: which flag, and what is wrong with it. */
+function usageMessage(error: unknown): string {
+  const message = (error as Error).message;
+  const option = /'(-[^' ]*)/.exec(message)?.[1];
+  if (/does not take an argument/.test(message)) return `${option} takes no value`;
+  if (/argument missing|argument is ambiguous/.test(message)) return `${option} needs a value`;
+  if (/Unknown option/.test(message)) return `unknown option ${option}`;
+  return message;
+}
+
 export function parseTokenArgs(args: readonly string[], clients: readonly DevClient[]): TokenRequest {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...args],
+      args: attachNegativeTtl(args),
       options: {
         'client-id': { type: 'string' },
         scope: { type: 'string' },
@@ -66,13 +90,17 @@ export function parseTokenArgs(args: readonly string[], clients: readonly DevCli
       allowPositionals: false,
     });
   } catch (error) {
-    throw new TokenUsageError((error as Error).message);
+    throw new TokenUsageError(usageMessage(error));
   }
   const values = parsed.values;
   const clientId = values['client-id'] ?? clients[0]?.clientId;
   if (!clientId) throw new TokenUsageError('--client-id is required (no dev clients are configured)');
   const client = clients.find((candidate) => candidate.clientId === clientId);
-  const scopes = values.scope !== undefined ? values.scope.split(' ').filter((scope) => scope !== '') : [...(client?.scopes ?? [])];
+  // A token for a client the issuer does not have could never be obtained from it: a typo, not a test case.
+  if (client === undefined) {
+    throw new TokenUsageError(`--client-id: unknown client ${JSON.stringify(clientId)}; the dev clients are: ${clients.map((c) => c.clientId).join(', ')}`);
+  }
+  const scopes = values.scope !== undefined ? values.scope.split(' ').filter((scope) => scope !== '') : [...client.scopes];
 
   let ttlSeconds = DEFAULT_TOKEN_TTL_SECONDS;
   if (values.ttl !== undefined) {

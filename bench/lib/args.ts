@@ -22,7 +22,7 @@ export interface BenchOptions {
   readonly baseline?: string;
 }
 
-export const ALL_SECTIONS = ['micro', 'cold', 'profile', 'cpu', 'gateway'] as const;
+export const ALL_SECTIONS = ['micro', 'cold', 'profile', 'cpu', 'gateway', 'cache-keys'] as const;
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -32,7 +32,7 @@ const HELP = `Usage: npm run bench -- [options]
   --miss-iterations N API-key cache-miss calls per round (DynamoDB reads; default 100; --quick 40)
   --cold-runs N       fresh-process runs per bundle, alternating (default 30; --quick 10)
   --gateway-seconds N autocannon duration per route per round (default 5)
-  --only a,b          sections: micro, cold, profile, cpu, gateway (default: all but cpu)
+  --only a,b          sections: micro, cold, profile, cpu, gateway, cache-keys (default: all but cpu)
   --filter s1,s2      micro cases whose name contains one of the strings
   --baseline REF      also time lambda/ as of git ref REF (e.g. main, HEAD~3), side by side in the same
                       rounds: cases "baseline ..." and a p50/baseline column (micro section)
@@ -80,7 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     coldRuns: intOption(argv, '--cold-runs', quick ? 10 : 30),
     gatewaySeconds: intOption(argv, '--gateway-seconds', quick ? 2 : 5),
     json: argv.includes('--json'),
-    sections: new Set(only ?? ['micro', 'cold', 'profile', 'gateway']),
+    sections: new Set(only ?? ['micro', 'cold', 'profile', 'gateway', 'cache-keys']),
     filter: listOption(argv, '--filter') ?? [],
     quick,
     baseline: stringOption(argv, '--baseline'),

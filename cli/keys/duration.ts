@@ -17,6 +17,12 @@ export interface DurationBounds {
 /** Seconds in `text`, or an {@link InputError} naming the flag, the value and the accepted form. */
 export function parseDuration(flag: string, text: string, bounds: DurationBounds = {}): number {
   const match = DURATION.exec(text.trim());
+  if (/^\s*-/.test(text)) {
+    throw new InputError(
+      'invalid_duration',
+      `${flag}: ${JSON.stringify(text)} is negative, so it is not a duration: write a whole number and a unit, e.g. 90s, 15m, 1h, 30d`,
+    );
+  }
   if (!match) {
     throw new InputError(
       'invalid_duration',

@@ -6,6 +6,7 @@
  *   nothing was written; exit code 2.
  * - {@link AwsOperationError}: an AWS (or local store) call failed; exit code 1.
  */
+import { CallTimeoutError } from './deadline';
 
 export type InputErrorCode =
   | 'usage'
@@ -23,6 +24,8 @@ export type InputErrorCode =
   | 'invalid_status'
   | 'invalid_issuer'
   | 'invalid_client_id'
+  | 'unknown_scope'
+  | 'unknown_issuer'
   | 'missing_target';
 
 export abstract class KeyCliError extends Error {
@@ -48,7 +51,8 @@ export type AwsErrorCode =
   | 'table_not_found'
   | 'no_credentials'
   | 'concurrent_change'
-  | 'incomplete';
+  | 'incomplete'
+  | 'timeout';
 
 export class AwsOperationError extends KeyCliError {
   readonly exitCode = 1;
@@ -78,12 +82,25 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+function timeoutOf(error: unknown): CallTimeoutError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof CallTimeoutError) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /**
  * Turns an SDK failure of `operation` into an {@link AwsOperationError} (or an {@link InputError} when the cause
  * is a missing region): a message that says what failed and why, without request data.
  */
 export function describeAwsFailure(operation: string, error: unknown, where?: string): KeyCliError {
   if (error instanceof KeyCliError) return error;
+  const timeout = timeoutOf(error);
+  if (timeout !== undefined) {
+    return new AwsOperationError('timeout', `${operation} failed: ${timeout.message} (--timeout ${timeout.timeoutMs / 1000}s)`, { cause: error });
+  }
   const name = sdkErrorName(error);
   const message = error instanceof Error ? error.message : String(error);
   const network = networkCode(error);

@@ -6,7 +6,7 @@ import { APIGatewayClient, type APIGatewayClientConfig } from '@aws-sdk/client-a
 import { CloudFormationClient, DescribeStacksCommand, type CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KEY_PREFIX_PATTERN } from '../../lambda/api-key-format';
-import { SAMPLE_KEY_PREFIX } from '../../infra/sample-api';
+import { SAMPLE_KEY_PREFIX, SAMPLE_ROUTE_MANIFEST } from '../../infra/sample-api';
 import { DEFAULT_STACK_NAME, STACK_OUTPUTS } from '../../infra/stack-outputs';
 import { isTierName, TIER_NAMES, type TierName } from '../../infra/usage-tiers';
 import { LOCAL_USAGE_KEY_TABLE, LocalUsageKeyRegistry } from '../../local/usage-key-registry';
@@ -16,8 +16,11 @@ import {
   LocalTargetError,
   localDynamoDbClientConfig,
   localGatewayUrl,
+  localIssuerUrl,
 } from '../local-target';
+import { DEFAULT_TIMEOUT_SECONDS, requestHandlerOptions, withDeadline } from './deadline';
 import { InputError, describeAwsFailure, sdkErrorName } from './errors';
+import { KNOWN_ISSUERS_OUTPUT, KNOWN_SCOPES_OUTPUT, manifestScopes, stringListOutput, type KnownNames } from './known-names';
 import { ApiGatewayUsageKeys, LocalUsageKeys, type UsageKeyProvider } from './usage-keys';
 import { validatePlan } from './validation';
 
@@ -32,6 +35,8 @@ export interface TargetFlags {
   readonly restApiId?: string;
   readonly stage?: string;
   readonly keyPrefix?: string;
+  /** The deadline of each call, retries included. @default DEFAULT_TIMEOUT_SECONDS */
+  readonly timeoutSeconds?: number;
 }
 
 /** How clients are made: the SDK by default; tests pass their own (e.g. pointed at dynalite). */
@@ -58,6 +63,8 @@ export interface Target {
   /** See KeyManagerOptions.revokeRecheckMs: DynamoDB's index is eventually consistent, the local one is not. */
   readonly revokeRecheckMs: number;
   readonly where: string;
+  /** The scopes and issuers the target accepts, where known (known-names.ts). */
+  readonly known: KnownNames;
   close(): void;
 }
 
@@ -86,27 +93,33 @@ export async function resolveTarget(flags: TargetFlags, options: ResolveOptions)
     if (conflicting.length > 0) {
       throw new InputError('usage', `--local cannot be combined with ${conflicting.join(', ')}`);
     }
-    return localTarget(options.env, clients);
+    return localTarget(options.env, clients, timeoutMs(flags));
   }
   return awsTarget(flags, options, clients);
 }
 
-function localTarget(env: ResolveOptions['env'], clients: ClientFactories): Target {
+function timeoutMs(flags: TargetFlags): number {
+  return (flags.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+}
+
+function localTarget(env: ResolveOptions['env'], clients: ClientFactories, deadlineMs: number): Target {
   let config: ReturnType<typeof localDynamoDbClientConfig>;
   let gatewayUrl: string;
+  let issuerUrl: string;
   try {
     config = localDynamoDbClientConfig(env);
     gatewayUrl = localGatewayUrl(env);
+    issuerUrl = localIssuerUrl(env);
   } catch (error) {
     if (error instanceof LocalTargetError) throw new InputError('missing_target', error.message);
     throw error;
   }
   const where = `the local store at ${config.endpoint} (is "npm start" running?)`;
-  const dynamodb = clients.dynamodb({
-    ...config,
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000 },
-  });
+  const dynamodb = withDeadline(
+    clients.dynamodb({ ...config, maxAttempts: 1, requestHandler: requestHandlerOptions(deadlineMs) }),
+    deadlineMs,
+    'local store',
+  );
   return {
     kind: 'local',
     description: `the local store at ${config.endpoint}`,
@@ -121,6 +134,8 @@ function localTarget(env: ResolveOptions['env'], clients: ClientFactories): Targ
     }),
     revokeRecheckMs: 0,
     where,
+    // The local mode serves the sample API's routes and trusts its own issuer only (local/mode.ts).
+    known: { scopes: manifestScopes(SAMPLE_ROUTE_MANIFEST), issuers: [issuerUrl], source: 'the local mode' },
     close: () => dynamodb.destroy(),
   };
 }
@@ -183,12 +198,13 @@ export function parseUsagePlanIdFlags(values: readonly string[], plan: TierName 
 }
 
 async function awsTarget(flags: TargetFlags, options: ResolveOptions, clients: ClientFactories): Promise<Target> {
-  const base = { region: flags.region, profile: flags.profile };
+  const deadlineMs = timeoutMs(flags);
+  const base = { region: flags.region, profile: flags.profile, requestHandler: requestHandlerOptions(deadlineMs) };
   const explicitOnly = flags.table !== undefined && flags.stack === undefined;
   const stackName = flags.stack ?? DEFAULT_STACK_NAME;
   let outputs: Record<string, string> = {};
   if (!explicitOnly) {
-    const cloudFormation = clients.cloudFormation(base);
+    const cloudFormation = withDeadline(clients.cloudFormation(base), deadlineMs, 'CloudFormation');
     try {
       outputs = await readStackOutputs(cloudFormation, stackName);
     } finally {
@@ -212,9 +228,9 @@ async function awsTarget(flags: TargetFlags, options: ResolveOptions, clients: C
   const restApiId = flags.restApiId ?? outputs[STACK_OUTPUTS.restApiId];
   const stageName = flags.stage ?? outputs[STACK_OUTPUTS.stageName];
 
-  const dynamodb = clients.dynamodb({ ...base, maxAttempts: 3 });
+  const dynamodb = withDeadline(clients.dynamodb({ ...base, maxAttempts: 3 }), deadlineMs, 'DynamoDB');
   // The API Gateway control plane throttles hard (a few requests a second): give it room to retry.
-  const apiGateway = clients.apiGateway({ ...base, maxAttempts: 5 });
+  const apiGateway = withDeadline(clients.apiGateway({ ...base, maxAttempts: 5 }), deadlineMs, 'API Gateway');
   const region = flags.region ?? options.env.AWS_REGION ?? options.env.AWS_DEFAULT_REGION;
   return {
     kind: 'aws',
@@ -232,6 +248,11 @@ async function awsTarget(flags: TargetFlags, options: ResolveOptions, clients: C
         : `stack ${stackName} has none (output ${STACK_OUTPUTS.usagePlanIds}); pass --usage-plan-id <plan>=<id>`,
     }),
     revokeRecheckMs: 1000,
+    known: {
+      scopes: stringListOutput(outputs[KNOWN_SCOPES_OUTPUT]),
+      issuers: stringListOutput(outputs[KNOWN_ISSUERS_OUTPUT]),
+      source: `stack ${stackName}`,
+    },
     where: region === undefined ? 'AWS' : `AWS ${region}`,
     close: () => {
       dynamodb.destroy();

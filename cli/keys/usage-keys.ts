@@ -80,11 +80,14 @@ export interface ApiGatewayUsageKeysOptions {
   readonly missingPlanHint?: string;
 }
 
+/**
+ * "API keys per account per Region: 10000, can be increased: No"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html).
+ */
 const QUOTA_MESSAGE =
   'API Gateway refused to create another API key: the account has reached its quota of API keys in this region ' +
-  '(10,000 by default; each Portcullis key and client binding uses one hidden API key, rotations reuse it). ' +
-  'Delete the hidden keys of long-revoked keys (aws apigateway delete-api-key) or request a higher ' +
-  '"API keys per account per Region" quota in Service Quotas.';
+  '(10,000, which cannot be raised; each Portcullis key and client binding uses one hidden API key, rotations reuse it). ' +
+  'Delete the hidden keys of long-revoked keys (aws apigateway delete-api-key), or move tenants to another Region or account.';
 
 function apiGatewayFailure(operation: string, error: unknown): Error {
   if (sdkErrorName(error) === 'LimitExceededException') {

@@ -45,6 +45,7 @@ function manager(
     holderIsGone?: () => boolean;
     nowSeconds?: () => number;
     checkpoint?: (point: CrashPoint) => void | Promise<void>;
+    sleep?: (ms: number) => Promise<void>;
   } = {},
 ): KeyManager {
   return new KeyManager({
@@ -60,6 +61,7 @@ function manager(
     nowSeconds: options.nowSeconds ?? manualClock().nowSeconds,
     holderIsGone: options.holderIsGone,
     checkpoint: options.checkpoint,
+    sleep: options.sleep,
   });
 }
 
@@ -128,7 +130,7 @@ describe('create on AWS', () => {
     const failure = await manager().create({ owner: 'acme', scopes: ['items:read'] }).catch((error: unknown) => error);
 
     expect(failure).toMatchObject({ code: 'api_key_quota_exceeded', exitCode: 1 });
-    expect((failure as Error).message).toMatch(/10,000.*Service Quotas/s);
+    expect((failure as Error).message).toMatch(/10,000, which cannot be raised.*delete-api-key/s);
     expect(inputsOf(CreateUsagePlanKeyCommand)).toEqual([]);
     expect(await scanAll(dynamo.client, tableName)).toHaveLength(0);
   });
@@ -275,12 +277,26 @@ describe('interrupted commands on AWS: the next run finds the hidden key by name
 });
 
 describe('rotate on AWS', () => {
-  it('keeps the hidden API key: no API Gateway call, so usage plan counters carry on', async () => {
+  it("keeps the hidden API key (so usage plan counters carry on); its only API Gateway call is the flush of the stage's authorizer cache", async () => {
     const keys = manager();
     const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
     apiGateway.resetHistory();
-    await keys.rotate(issued.keyId);
-    expect(apiGateway.calls()).toHaveLength(0);
+    const rotated = await keys.rotate(issued.keyId);
+    expect(apiGateway.calls().map((call) => call.args[0].constructor.name)).toEqual(['FlushStageAuthorizersCacheCommand']);
+    expect(rotated.cacheFlush).toEqual({ flushed: true });
+    expect(rotated.lateCacheFlush).toBeUndefined();
+  });
+
+  it('regression: rotate --grace 0s left the old secret to the gateway cache; it flushes at the commit, and again once the key cache has run out', async () => {
+    const slept: number[] = [];
+    const keys = manager({ sleep: async (ms: number) => void slept.push(ms) });
+    const issued = await keys.create({ owner: 'acme', scopes: ['items:read'] });
+    apiGateway.resetHistory();
+    const rotated = await keys.rotate(issued.keyId, 0, undefined, { waitForKeyCacheSeconds: 30 });
+    expect(apiGateway.commandCalls(FlushStageAuthorizersCacheCommand)).toHaveLength(2);
+    expect(apiGateway.commandCalls(FlushStageAuthorizersCacheCommand)[0]!.args[0].input).toEqual({ restApiId: 'restapi01', stageName: 'prod' });
+    expect(slept).toEqual([30_000]);
+    expect(rotated.lateCacheFlush).toEqual({ flushed: true });
   });
 });
 

@@ -318,3 +318,28 @@ describe('clients bind', () => {
     expect(apiGateway.commandCalls(CreateApiKeyCommand)).toHaveLength(1);
   });
 });
+
+describe('rotate and the authorizer cache', () => {
+  it('--grace 0s flushes the stage at the commit and again after the key cache, and says the old secret is refused now', async () => {
+    const created = JSON.parse((await keys('create', '--owner', 'acme', '--scopes', 'items:read', '--json')).stdout);
+    apiGateway.resetHistory();
+    const run = await keys('rotate', created.keyId, '--grace', '0s', '--key-cache-ttl', '5s', '--json');
+    expect(run.code).toBe(0);
+    expect(apiGateway.commandCalls(FlushStageAuthorizersCacheCommand)).toHaveLength(2);
+    expect(run.stderr).toContain('Waiting 5s for the grace and the authorizer\'s key cache to run out');
+    expect(run.stderr).toContain('the previous secret is refused everywhere now');
+    expect(occurrences(run.stdout, '"key"')).toBe(1);
+  });
+
+  it('a grace without --wait flushes once and states the bound; --key-cache-ttl without --wait is refused', async () => {
+    const created = JSON.parse((await keys('create', '--owner', 'acme', '--scopes', 'items:read', '--json')).stdout);
+    apiGateway.resetHistory();
+    const run = await keys('rotate', created.keyId, '--grace', '15m');
+    expect(run.code).toBe(0);
+    expect(apiGateway.commandCalls(FlushStageAuthorizersCacheCommand)).toHaveLength(1);
+    expect(run.stderr).toContain("The stage's authorizer cache was flushed");
+    const refused = await keys('rotate', created.keyId, '--grace', '15m', '--key-cache-ttl', '5s');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--key-cache-ttl only applies with --wait');
+  });
+});

@@ -99,6 +99,6 @@ describe('the keys process', () => {
   it('--help exits 0', async () => {
     const run = await keys(['rotate', '--help']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toContain('Usage: npm run keys -- rotate KEY_ID [--grace 1h] [--json]');
+    expect(run.stdout).toContain('Usage: npm run keys -- rotate KEY_ID [--grace 1h] [--wait] [--key-cache-ttl 30s] [--json]');
   });
 });

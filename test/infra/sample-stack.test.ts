@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lambda/config';
 import { gatewayResponseBodyJson, gatewayResponses } from '../../infra/gateway-responses';
 import { SAMPLE_AUDIENCE, SAMPLE_DEFAULT_PLAN, SAMPLE_KEY_PREFIX, SAMPLE_PUBLIC_ROUTES, SAMPLE_ROUTE_MANIFEST, SAMPLE_SCOPES } from '../../infra/sample-api';
-import { COGNITO_OUTPUTS, PortcullisSampleStack } from '../../infra/sample-stack';
+import { COGNITO_OUTPUTS, DEFAULT_CALLBACK_URLS, PortcullisSampleStack, resolveCallbackUrls } from '../../infra/sample-stack';
 import { STACK_OUTPUTS } from '../../infra/stack-outputs';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
 import { authorizerEnvironment, manifestFromTemplate, methodsByRoute, unbundledApp } from './support';
@@ -188,6 +188,44 @@ describe('Class: PortcullisSampleStack', () => {
       });
       template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
       expect(JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS)).toMatch(/cognitoUserPoolId.*UserPool.*clientIds.*UserPoolSampleClient/);
+    });
+
+    it('has a public user app client for code + PKCE (no secret), trusted by the authorizer, its id an output', () => {
+      template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        ClientName: 'portcullis-sample-user-client',
+        GenerateSecret: false,
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        CallbackURLs: [...DEFAULT_CALLBACK_URLS],
+        SupportedIdentityProviders: ['COGNITO'],
+        AllowedOAuthScopes: Match.arrayWith([
+          'openid',
+          ...SAMPLE_SCOPES.map((scope) => ({ 'Fn::Join': ['', [{ Ref: Match.stringLikeRegexp('^UserPoolResourceServer') }, `/${scope}`]] })),
+        ]),
+      });
+      const clients = template.findResources('AWS::Cognito::UserPoolClient');
+      const userClient = Object.entries(clients).find(([, resource]) => resource.Properties.ClientName === 'portcullis-sample-user-client')!;
+      expect(userClient[1].Properties.AllowedOAuthFlows).not.toContain('implicit');
+      expect(JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS)).toContain(userClient[0]);
+      template.hasOutput(COGNITO_OUTPUTS.userClientId, { Value: { Ref: userClient[0] } });
+    });
+
+    it('takes its callback URLs from context -c callbackUrls=https://a,https://b', () => {
+      const app = unbundledApp();
+      app.node.setContext('callbackUrls', 'https://app.example.com/cb, https://staging.example.com/cb');
+      Template.fromStack(new PortcullisSampleStack(app, 'Callbacks')).hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        ClientName: 'portcullis-sample-user-client',
+        CallbackURLs: ['https://app.example.com/cb', 'https://staging.example.com/cb'],
+      });
+    });
+
+    it('refuses callback URLs Cognito would refuse, naming the setting', () => {
+      expect(() => resolveCallbackUrls(undefined, 'http://app.example.com/cb')).toThrow(/callbackUrls: .* must be https/);
+      expect(() => resolveCallbackUrls(undefined, 'https://a.example/cb#x')).toThrow(/callbackUrls/);
+      expect(() => resolveCallbackUrls(undefined, ' , ')).toThrow(/callbackUrls must name at least one URL/);
+      expect(() => resolveCallbackUrls(undefined, 42)).toThrow(/callbackUrls must be/);
+      expect(resolveCallbackUrls(['https://x.example/cb'], 'https://ignored.example/cb')).toEqual(['https://x.example/cb']);
+      expect(resolveCallbackUrls(undefined, ['http://localhost:3000/cb'])).toEqual(['http://localhost:3000/cb']);
     });
   });
 

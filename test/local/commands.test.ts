@@ -211,10 +211,24 @@ describe('npm run token (cli/token.ts)', () => {
     expect(minted.stderr).toContain('signing key');
   });
 
-  it('exits 1 with the usage on stderr and nothing on stdout for a bad option', async () => {
+  it('exits 2 (bad input, as the keys CLI) with the usage on stderr and nothing on stdout for a bad option', async () => {
     const minted = run('cli/token.ts', ['--ttl', 'forever'], { PORTCULLIS_LOCAL_DIR: tempDataDir() });
-    expect(await minted.exited).toBe(1);
+    expect(await minted.exited).toBe(2);
     expect(minted.stdout).toBe('');
     expect(minted.stderr).toContain('--ttl must be a whole number');
+  });
+
+  it('refuses a client the issuer does not have with exit 2, and mints nothing (regression: --client-id nobody minted a token)', async () => {
+    const minted = run('cli/token.ts', ['--client-id', 'nobody'], { PORTCULLIS_LOCAL_DIR: tempDataDir() });
+    expect(await minted.exited).toBe(2);
+    expect(minted.stdout).toBe('');
+    expect(minted.stderr).toContain('--client-id: unknown client "nobody"; the dev clients are: local-admin, local-writer, local-reader');
+  });
+
+  it('reads --ttl -300 (a space, not =) as the negative lifetime', async () => {
+    const minted = run('cli/token.ts', ['--ttl', '-300'], { PORTCULLIS_LOCAL_DIR: tempDataDir() });
+    expect(await minted.exited).toBe(0);
+    const claims = JSON.parse(Buffer.from(minted.stdout.trim().split('.')[1]!, 'base64url').toString());
+    expect(claims.exp - claims.iat).toBe(-300);
   });
 });

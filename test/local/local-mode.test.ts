@@ -37,7 +37,7 @@ describe('Local issuer', () => {
       issuer: local.issuerUrl,
       jwks_uri: `${local.issuerUrl}/.well-known/jwks.json`,
       token_endpoint: `${local.issuerUrl}/oauth2/token`,
-      grant_types_supported: ['client_credentials'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
     });
     const jwks = JSON.parse((await issuerRequest(local, '/.well-known/jwks.json')).text);
     expect(jwks.keys).toHaveLength(1);
