@@ -8,6 +8,7 @@ import type { ApiKeyAuthenticator } from './api-key-authenticator';
 import { assertCertificateBinding, type ClientCertificateContext } from './certificate-binding';
 import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
+import type { DecisionMemo } from './decision-memo';
 import { CredentialRejectedError } from './errors';
 import { isCompactJws, type TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
@@ -39,6 +40,8 @@ export interface AuthorizerDependencies {
   readonly clientBindings: ClientBindingResolver;
   /** What each scope list allows and its policy per stage, built once per container. */
   readonly policies: ScopePolicies;
+  /** The last answer per cached credential. */
+  readonly decisions: DecisionMemo<AuthorizationDecision>;
 }
 
 export type DenyReason = 'insufficient_scope' | 'route_not_in_manifest';
@@ -130,6 +133,24 @@ export function authorize(request: AuthorizerRequest, deps: AuthorizerDependenci
 }
 
 function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
+  // A credential from the caches asking again for the same request and usage binding gets its last answer (the
+  // memo only holds answers given to cached credentials, so cacheHit is the same too).
+  const credential = caller.kind === 'jwt' ? caller.identity : caller.record;
+  const asked = {
+    methodArn: request.methodArn,
+    httpMethod: request.httpMethod,
+    resource: request.resource,
+    plan: caller.kind === 'jwt' ? caller.binding.plan : caller.record.plan,
+    usageIdentifierKey: caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey,
+  };
+  const remembered = caller.cacheHit ? deps.decisions.recall(credential, asked) : undefined;
+  if (remembered !== undefined) return remembered;
+  const decision = decideAfresh(request, deps, caller);
+  if (caller.cacheHit) deps.decisions.remember(credential, asked, decision);
+  return decision;
+}
+
+function decideAfresh(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
   const arn = parseMethodArn(request.methodArn);
   const scopes = deps.policies.decide(caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
   const policy = deps.policies.policy(arn.stageArn, scopes);

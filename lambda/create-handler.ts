@@ -9,6 +9,7 @@ import { authorize, type AuthorizerDependencies } from './authorize';
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
+import { DecisionMemo } from './decision-memo';
 import { DynamoDbKeyStore, type KeyStore } from './dynamodb-key-store';
 import { errorName } from './error-name';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
@@ -116,6 +117,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
       nowMs,
     }),
     policies: new ScopePolicies(config.manifest),
+    decisions: new DecisionMemo(),
   };
 
   const handler = async (
