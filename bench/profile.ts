@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     issuers: Map<string, { verifier: unknown }>;
     options: { jwksCache: JwksCache };
     verifiedTokens: ClockCache<string, unknown>;
-    checkClaims(config: unknown, payload: unknown): { scopes: readonly string[] };
+    checkClaims(entry: unknown, payload: unknown, header: unknown): { scopes: readonly string[] };
   };
   const verifier = jwtInternals.issuers.get(issuer)!.verifier as {
     verifyDecomposedJwtSync(decomposed: DecomposedJwt, jwksUri: string, properties: Record<string, unknown>): unknown;
@@ -136,7 +136,8 @@ async function main(): Promise<void> {
   const payloads = decomposedPool.map((d) => d.payload);
   const lru = new ClockCache<string, unknown>(config.verifiedTokenCacheMaxEntries);
   for (let i = 0; i < config.verifiedTokenCacheMaxEntries; i++) lru.set(`warm-${i}`, {}, 60_000, Date.now());
-  const identity = jwtInternals.checkClaims(issuerConfig, payloads[0]);
+  const issuerEntry = jwtInternals.issuers.get(issuer);
+  const identity = jwtInternals.checkClaims(issuerEntry, payloads[0], decomposedPool[0]!.header);
 
   // Authorize's own work after authentication, on the repeated-token handler's deps.
   const deps: AuthorizerDependencies = handlers.repeat.deps;
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'validateJwtFields', depth: 4, run: (i) => validateJwtFields(payloads[i]!, verifyProps as never) },
     { path: 'jwt-first', name: 'crypto.verify one-shot, decoding included', depth: 4, note: 'what a one-shot step costs', run: (i) => cryptoVerify('sha256', Buffer.from(sigInputs[i]!), rsaVerifyKey, Buffer.from(sigB64[i]!, 'base64url')) },
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
-    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerConfig, payloads[i]) },
+    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerEntry, payloads[i], decomposedPool[i]!.header) },
     { path: 'jwt-first', name: 'verified-token cache set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },

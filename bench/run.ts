@@ -105,19 +105,27 @@ async function main(): Promise<void> {
   };
   const argv = optionsToArgv(options);
   if (options.quick) argv.push('--quick');
+  const failed: string[] = [];
   for (const section of ALL_SECTIONS) {
     if (!options.sections.has(section)) continue;
     progress(`section ${section}`);
-    if (section === 'micro') report.micro = await runSection<MicroResult>('micro.ts', argv);
-    if (section === 'profile') report.profile = await runSection<ProfileResult>('profile.ts', argv);
-    if (section === 'cpu') {
-      report.cpu = [];
-      for (const path of ['jwt-first', 'jwt-repeat', 'apikey-hit']) report.cpu.push(await runSection<CpuProfileResult>('cpu-profile.ts', ['--path', path]));
+    // A section that fails is reported and left out; the others' figures are kept.
+    try {
+      if (section === 'micro') report.micro = await runSection<MicroResult>('micro.ts', argv);
+      if (section === 'profile') report.profile = await runSection<ProfileResult>('profile.ts', argv);
+      if (section === 'cpu') {
+        report.cpu = [];
+        for (const path of ['jwt-first', 'jwt-repeat', 'apikey-hit']) report.cpu.push(await runSection<CpuProfileResult>('cpu-profile.ts', ['--path', path]));
+      }
+      if (section === 'cold') report.cold = await runColdStart(options.coldRuns);
+      if (section === 'gateway') report.gateway = await runGateway({ seconds: options.gatewaySeconds, rounds: options.quick ? 2 : 3 });
+      if (section === 'cache-keys') report.cacheKeys = runCacheKeys(options.quick);
+    } catch (error) {
+      failed.push(section);
+      progress(`section ${section} failed: ${(error as Error).message}`);
     }
-    if (section === 'cold') report.cold = await runColdStart(options.coldRuns);
-    if (section === 'gateway') report.gateway = await runGateway({ seconds: options.gatewaySeconds, rounds: options.quick ? 2 : 3 });
-    if (section === 'cache-keys') report.cacheKeys = runCacheKeys(options.quick);
   }
+  if (failed.length > 0) process.exitCode = 1;
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
