@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { TEST_MANIFEST } from '../test/support/authorizer-harness';
+import { runFirstDecision, type FirstDecisionResult } from './first-decision';
 import { REPO_ROOT, progress } from './lib/child';
 import { LAMBDA_BUILD_OPTIONS } from './lib/core-bundle';
 import { median, shuffle } from './lib/stats';
@@ -32,6 +33,8 @@ export interface ColdStartResult {
   readonly variants: ColdVariant[];
   /** Whether @aws-sdk/client-dynamodb was in require.cache after loading the bundle. */
   readonly sdkLoadedAtStart: { jwtOnly: boolean; full: boolean };
+  /** The first decision of a fresh process, JWKS on an HTTPS server (bench/first-decision.ts). */
+  readonly firstDecision: FirstDecisionResult;
 }
 
 const OUT = join(REPO_ROOT, 'bench', 'results', 'cold');
@@ -58,7 +61,9 @@ function peerBundle(name: string, module: string) {
 export async function runColdStart(runs: number): Promise<ColdStartResult> {
   mkdirSync(OUT, { recursive: true });
   progress('cold: bundling');
-  const issuer = 'https://login.example.com/';
+  // An address that refuses at once and needs no DNS: both authorizers start fetching the JWKS at init, and a DNS
+  // lookup pending in libuv's thread pool would hold the process's exit for tens of ms, which is not load time.
+  const issuer = 'https://127.0.0.1:9/';
   const baseEnv: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'eu-west-1',
@@ -82,14 +87,16 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
     built?: { file: string; bytes: number; gzipBytes: number };
     note?: string;
   }
-  const req = (file: string) => ['-e', `require(${JSON.stringify(file)})`];
+  // Exit right after loading: both authorizers start fetching their JWKS at init (a prefetch), which must not keep
+  // the process alive; load time is what is measured.
+  const req = (file: string) => ['-e', `require(${JSON.stringify(file)}); process.exit(0)`];
   const variants: Variant[] = [
-    { name: 'empty node -e ""', args: ['-e', ''], env: baseEnv, note: 'baseline' },
+    { name: 'empty node -e ""', args: ['-e', 'process.exit(0)'], env: baseEnv, note: 'baseline' },
     { name: 'portcullis, JWT only', args: req(portcullis.file), env: portcullisEnv, built: portcullis, note: 'no KEY_TABLE_NAME' },
     { name: 'portcullis, JWT + API keys', args: req(portcullis.file), env: { ...portcullisEnv, KEY_TABLE_NAME: 'portcullis-keys' }, built: portcullis, note: 'SDK loaded on the first key' },
     {
       name: 'portcullis + eager @aws-sdk/client-dynamodb',
-      args: ['-e', `require('@aws-sdk/client-dynamodb'); require(${JSON.stringify(portcullis.file)})`],
+      args: ['-e', `require('@aws-sdk/client-dynamodb'); require(${JSON.stringify(portcullis.file)}); process.exit(0)`],
       env: { ...portcullisEnv, KEY_TABLE_NAME: 'portcullis-keys' },
       built: portcullis,
       note: 'what lazy loading saves',
@@ -99,6 +106,7 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
     { name: 'node:crypto alone', args: ['-e', "require('node:crypto')"], env: baseEnv, note: 'floor: verifying' },
     { name: 'node:crypto + node:https', args: ['-e', "require('node:crypto'); require('node:https')"], env: baseEnv, note: 'floor: verifying + JWKS fetch' },
   ];
+  const peerBuilt = new Map<string, string>();
   for (const [name, module] of [
     ['aws-jwt-verify', 'aws-jwt-verify-authorizer'],
     ['fast-jwt', 'fast-jwt-authorizer'],
@@ -106,12 +114,13 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
     ['jsonwebtoken+jwks-rsa', 'jsonwebtoken-authorizer'],
   ] as const) {
     const built = peerBundle(name, module);
+    peerBuilt.set(name, built.file);
     variants.push({ name: `peer ${name}`, args: req(built.file), env: peerEnv, built });
   }
 
   // Does the JWT path load the DynamoDB client? Ask the process itself.
   const sdkProbe = (env: Record<string, string>) => {
-    const script = `require(${JSON.stringify(portcullis.file)}); process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('client-dynamodb'))))`;
+    const script = `require(${JSON.stringify(portcullis.file)}); process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('client-dynamodb'))), () => process.exit(0))`;
     const out = spawnSync(process.execPath, ['-e', script], { env, cwd: REPO_ROOT, encoding: 'utf8' });
     if (out.status !== 0) throw new Error(`probe failed: ${out.stderr}`);
     return out.stdout.trim() === 'true';
@@ -138,9 +147,11 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
     const baseline = thisRun.get(variants[0]!)!;
     for (const v of variants) ratios.get(v)!.push(thisRun.get(v)! / baseline);
   }
+  const firstDecision = await runFirstDecision({ portcullis: portcullis.file, peerAwsJwtVerify: peerBuilt.get('aws-jwt-verify')! }, runs);
   return {
     runs,
     sdkLoadedAtStart,
+    firstDecision,
     variants: variants.map((v) => ({
       name: v.name,
       bundle: v.built?.file.replace(`${REPO_ROOT}/`, ''),

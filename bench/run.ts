@@ -74,6 +74,9 @@ function print(report: Report): void {
       '',
     );
     out.push(`@aws-sdk/client-dynamodb in require.cache after load: JWT-only ${c.sdkLoadedAtStart.jwtOnly}, with KEY_TABLE_NAME ${c.sdkLoadedAtStart.full}`, '');
+    const f = c.firstDecision;
+    out.push(`## First decision of a fresh process, JWKS on an HTTPS server (${f.runs} alternating runs, medians; "at once": ms from process start, "after 500 ms": ms of the invocation alone)`, '');
+    out.push(table(['variant', 'invoked', 'ms', 'vs bare hydrate', 'note'], f.rows.map((r) => [r.name, r.when, fmt(r.ms), x(r.ratioToBare), r.note ?? '']), [false, false, true, true, false]), '');
   }
   if (report.gateway) {
     const g = report.gateway;

@@ -1,22 +1,37 @@
 #!/usr/bin/env node
 /**
- * Entry point of the key CLI: `npm run keys -- <command> ...`. Everything is in cli/keys/ (main.ts parses and
- * prints, key-manager.ts does the work); this file only connects it to the process.
+ * Entry point of the key CLI: `npm run keys -- <command> ...`, and `portcullis keys <command> ...` through the
+ * dispatcher (cli/portcullis.ts). Everything is in cli/keys/ (main.ts parses and prints, key-manager.ts does the work);
+ * this file only connects it to the process.
  */
+import { basename, extname } from 'node:path';
 import { runKeysCli } from './keys/main';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+export interface ProcessIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
 
-runKeysCli(process.argv.slice(2), {
+const processIo: ProcessIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  env: process.env,
-}).then(
-  (code) => {
+};
+
+/** Runs the key CLI with these arguments; resolves to the exit code. */
+export async function main(argv: readonly string[], io: ProcessIo = processIo): Promise<number> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  try {
+    return await runKeysCli([...argv], { ...io, env: process.env });
+  } catch (error) {
+    io.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+// Run when this file is the process's entry (`tsx cli/keys.ts`), not when imported or bundled into the portcullis bin
+// (there `require.main === module` holds for every bundled module).
+if (require.main === module && basename(__filename, extname(__filename)) === 'keys') {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+  });
+}

@@ -2,7 +2,8 @@
 /**
  * The CDK app (`cdk.json`: `npx tsx infra/app.ts`).
  *
- * - Always: the sample stack (`PortcullisSample`), deployable as is.
+ * - Always: the sample stack (`PortcullisSample`), deployable as is. `-c apiGatewayCloudWatchRole=false` skips the
+ *   account-wide API Gateway logging role (keep it off when the account already has one; it is kept on destroy).
  * - With `-c existingRestApiId=<id>`: also `PortcullisExistingApi`, the authorizer for a REST API this app does not
  *   manage. Its routes come from `-c routeManifest=<file.json>` (the route manifest), issuers optionally from
  *   `-c jwtIssuers=<file.json>` (a JWT_ISSUERS array), the metered stage from `-c existingStageName=<stage>`.
@@ -14,14 +15,26 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { compileManifest, type RouteManifest } from '../lambda/route-manifest';
 import { PortcullisExistingApiStack } from './existing-api-stack';
-import { JwtIssuer } from './portcullis-authorizer';
+import { JwtIssuer } from './jwt-issuer';
 import { PortcullisSampleStack } from './sample-stack';
 import { DEFAULT_STACK_NAME } from './stack-outputs';
 
 const app = new App();
 const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
 
-new PortcullisSampleStack(app, DEFAULT_STACK_NAME, { env });
+/** A boolean context value: `-c name=false` arrives as the string "false". */
+function booleanContext(name: string, fallback: boolean): boolean {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new Error(`-c ${name} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+new PortcullisSampleStack(app, DEFAULT_STACK_NAME, {
+  env,
+  apiGatewayCloudWatchRole: booleanContext('apiGatewayCloudWatchRole', true),
+});
 
 const existingRestApiId = app.node.tryGetContext('existingRestApiId') as string | undefined;
 if (existingRestApiId !== undefined) {

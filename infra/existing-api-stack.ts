@@ -38,20 +38,7 @@ export class PortcullisExistingApiStack extends Stack {
       routes: props.routes,
       existingApi: { restApiId: props.restApiId, stageName: props.stageName },
     });
-    new CfnOutput(this, STACK_OUTPUTS.authorizerId, { value: this.authorizer.authorizerId, description: 'The authorizer: portcullis attach apply puts it on the manifest methods, detach takes it off (before cdk destroy)' });
-    new CfnOutput(this, STACK_OUTPUTS.restApiId, { value: props.restApiId, description: 'REST API id' });
-    if (props.stageName !== undefined) {
-      new CfnOutput(this, STACK_OUTPUTS.stageName, { value: props.stageName, description: 'Stage metered by the usage plans' });
-    }
-    if (this.authorizer.keyTable !== undefined) {
-      new CfnOutput(this, STACK_OUTPUTS.keyTableName, { value: this.authorizer.keyTable.tableName, description: 'DynamoDB key table' });
-    }
-    new CfnOutput(this, STACK_OUTPUTS.keyPrefix, { value: this.authorizer.keyPrefix, description: "Prefix of this deployment's API keys" });
-    new CfnOutput(this, STACK_OUTPUTS.usagePlanIds, {
-      value: this.toJsonString(
-        Object.fromEntries(Object.entries(this.authorizer.usagePlans).map(([tier, plan]) => [tier, plan.usagePlanId])),
-      ),
-      description: 'JSON object: tier name -> usage plan id',
-    });
+    this.authorizer.addStackOutputs();
+    // attach apply puts this authorizer on the manifest's methods; detach takes it off again (before cdk destroy).
   }
 }

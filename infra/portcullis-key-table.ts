@@ -25,8 +25,8 @@ export interface PortcullisKeyTableProps {
    */
   readonly encryptionKey?: kms.IKey;
   /**
-   * Refuse `DeleteTable` until the protection is turned off.
-   * @default false
+   * Refuse `DeleteTable` until the protection is turned off: the table holds the only record of customers' keys.
+   * @default true
    */
   readonly deletionProtection?: boolean;
 }
@@ -50,7 +50,7 @@ export class PortcullisKeyTable extends Construct {
       encryptionKey: props.encryptionKey,
       timeToLiveAttribute: KEY_TABLE_SCHEMA.ttlAttribute,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      deletionProtection: props.deletionProtection ?? false,
+      deletionProtection: props.deletionProtection ?? true,
     });
     for (const [indexName, partitionKey] of [
       [KEY_TABLE_SCHEMA.keyIdIndex, 'keyId'],

@@ -12,8 +12,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { gatewayResponseBodyJson, gatewayResponses } from './gateway-responses';
-import { JwtIssuer, PortcullisAuthorizer } from './portcullis-authorizer';
+import { addGatewayResponses } from './api-gateway-responses';
+import { JwtIssuer } from './jwt-issuer';
+import { PortcullisAuthorizer } from './portcullis-authorizer';
 import {
   SAMPLE_AUDIENCE,
   SAMPLE_DEFAULT_PLAN,
@@ -101,7 +102,8 @@ export interface PortcullisSampleStackProps extends StackProps {
   readonly allowOrigin?: string;
   /**
    * Create the account-wide role API Gateway needs to write logs (`AWS::ApiGateway::Account`). Turn off when the account
-   * already has one.
+   * already has one (`cdk deploy -c apiGatewayCloudWatchRole=false`). The role is account-wide, so it is kept when the
+   * stack is destroyed (other APIs of the account may log through it).
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
@@ -127,6 +129,7 @@ export class PortcullisSampleStack extends Stack {
     const stageName = props.stageName ?? 'v1';
     const allowOrigin = props.allowOrigin ?? '*';
     const throttle = props.throttle ?? { rateLimit: 1000, burstLimit: 2000 };
+    const cloudWatchRole = props.apiGatewayCloudWatchRole ?? true;
 
     // ---- issuers
     const issuers: JwtIssuer[] = [...(props.issuers ?? [])];
@@ -223,8 +226,9 @@ export class PortcullisSampleStack extends Stack {
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       // Usage plans count the key the authorizer returns; a client's x-api-key header is never read.
       apiKeySourceType: apigateway.ApiKeySourceType.AUTHORIZER,
-      cloudWatchRole: props.apiGatewayCloudWatchRole ?? true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      cloudWatchRole,
+      // Account-wide: other APIs of the account may log through it, so it outlives this stack. (Only with the role.)
+      cloudWatchRoleRemovalPolicy: cloudWatchRole ? RemovalPolicy.RETAIN : undefined,
       defaultCorsPreflightOptions: {
         allowOrigins: [allowOrigin],
         allowMethods: ['GET', 'POST', 'DELETE'],
@@ -260,16 +264,7 @@ export class PortcullisSampleStack extends Stack {
         ),
       },
     });
-    for (const definition of gatewayResponses({ allowOrigin })) {
-      this.api.addGatewayResponse(`Response-${definition.type}`, {
-        type: apigateway.ResponseType.of(definition.type),
-        statusCode: definition.statusCode === undefined ? undefined : String(definition.statusCode),
-        responseHeaders: Object.fromEntries(
-          Object.entries(definition.headers).map(([name, value]) => [name, `'${value}'`]),
-        ),
-        templates: { [definition.contentType]: gatewayResponseBodyJson(definition) },
-      });
-    }
+    addGatewayResponses(this.api, { allowOrigin });
     const validator = this.api.addRequestValidator('RequestValidator', {
       validateRequestBody: true,
       validateRequestParameters: true,
@@ -318,34 +313,17 @@ export class PortcullisSampleStack extends Stack {
         authorizationType: apigateway.AuthorizationType.NONE,
         requestValidator: validator,
       });
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason: `${route.method} ${route.path} is public by design (health check)`,
-      });
+      Validations.of(method).acknowledge(
+        { id: 'AwsSolutions-APIG4', reason: `${route.method} ${route.path} is public by design (health check)` },
+        { id: 'AwsSolutions-COG4', reason: `${route.method} ${route.path} is public by design (health check): no authorizer at all` },
+      );
     }
     this.authorizer.addApiStage(this.api.deploymentStage);
 
     // ---- outputs (names shared with the key CLI)
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
     output(STACK_OUTPUTS.apiUrl, this.api.url, 'Base URL of the sample API stage');
-    output(STACK_OUTPUTS.restApiId, this.api.restApiId, 'REST API id');
-    output(STACK_OUTPUTS.stageName, this.api.deploymentStage.stageName, 'Stage name');
-    output(STACK_OUTPUTS.keyTableName, this.authorizer.keyTable!.tableName, 'DynamoDB key table (hashed API keys, client bindings)');
-    output(STACK_OUTPUTS.authorizerId, this.authorizer.authorizerId, 'API Gateway authorizer id');
-    output(STACK_OUTPUTS.keyPrefix, this.authorizer.keyPrefix, 'Prefix of this deployment\'s API keys');
-    // The result cache key chosen from the manifest (docs/cache-keys.md); the synth info line says why.
-    output(
-      'AuthorizerCacheKey',
-      Lazy.string({ produce: () => this.authorizer.cacheKey.mode }),
-      'Authorizer result cache key: identity (Authorization) or route (Authorization, method, resource)',
-    );
-    output(
-      STACK_OUTPUTS.usagePlanIds,
-      this.toJsonString(
-        Object.fromEntries(Object.entries(this.authorizer.usagePlans).map(([tier, plan]) => [tier, plan.usagePlanId])),
-      ),
-      'JSON object: tier name -> usage plan id',
-    );
+    this.authorizer.addStackOutputs();
     if (this.userPool !== undefined && cognitoClient !== undefined && cognitoDomain !== undefined) {
       output(COGNITO_OUTPUTS.userPoolId, this.userPool.userPoolId, 'Cognito user pool of the sample machine clients');
       output(COGNITO_OUTPUTS.clientId, cognitoClient.userPoolClientId, 'Client-credentials app client id (secret: describe-user-pool-client)');
@@ -365,10 +343,6 @@ export class PortcullisSampleStack extends Stack {
       {
         id: 'AwsSolutions-APIG3',
         reason: 'WAF is left to the adopter (cost, rules depend on the traffic); the authorizer, usage plans and stage throttling bound abuse',
-      },
-      {
-        id: 'AwsSolutions-COG4',
-        reason: 'Methods use the Portcullis Lambda authorizer, which verifies Cognito tokens itself and also accepts API keys',
       },
     );
     for (const method of this.api.methods.filter((m) => m.httpMethod === 'OPTIONS')) {

@@ -11,6 +11,10 @@ export const STACK_OUTPUTS = {
   keyPrefix: 'KeyPrefix',
   /** JSON object: tier name -> usage plan id. */
   usagePlanIds: 'UsagePlanIds',
+  /** JSON array of every scope the routes require (the key CLI refuses keys granting any other scope). */
+  routeScopes: 'RouteScopes',
+  /** The authorizer result cache key chosen from the manifest: `identity` or `route`. */
+  authorizerCacheKey: 'AuthorizerCacheKey',
 } as const;
 
 export const DEFAULT_STACK_NAME = 'PortcullisSample';

@@ -1,8 +1,14 @@
 /**
  * The authorizer's configuration: read from the environment once per container (cold start), validated, frozen.
  * A bad value fails with the setting's name. The README's settings table documents each variable.
+ *
+ * The route manifest and the issuers outgrow Lambda's 4 KB environment, so a deployment ships them in a file next to
+ * the handler (`CONFIG_FILE`, named after the SHA-256 of its content); values only known at deploy time (a user pool
+ * id) stay in the environment (`CONFIG_VALUES`) and the file refers to them by index.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
 import { KEY_PREFIX_PATTERN } from './api-key-format';
 import { LOG_LEVELS, type LogLevel } from './decision-log';
 import { integer, json, optionalString, requiredString, type Env } from './env';
@@ -211,8 +217,97 @@ function metricsDisabled(env: Env): boolean {
   throw new ConfigurationError('POWERTOOLS_METRICS_DISABLED', `must be true or false, got ${JSON.stringify(value)}`);
 }
 
+/** Settings that may come from the configuration file instead of the environment. */
+export const FILE_SETTINGS = ['ROUTE_MANIFEST', 'JWT_ISSUERS'] as const;
+export type FileSetting = (typeof FILE_SETTINGS)[number];
+
+/** The configuration file: settings by name, as JSON values rather than strings. */
+export type ConfigFileDocument = Partial<Record<FileSetting, unknown>>;
+
+/** How the file refers to the element of `CONFIG_VALUES` at `index`: `{"$deployValue": index}`. */
+export const DEPLOY_VALUE_REFERENCE = '$deployValue';
+
+const CONFIG_FILE_NAME = /^portcullis-config\.([0-9a-f]{16})\.json$/;
+
+/** The file's name for this content: `portcullis-config.<first 16 hex digits of its SHA-256>.json`. */
+export function configFileName(content: string): string {
+  return `portcullis-config.${createHash('sha256').update(content).digest('hex').slice(0, 16)}.json`;
+}
+
+function deployValues(env: Env): readonly string[] {
+  const values = json(env, 'CONFIG_VALUES') ?? [];
+  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
+    throw new ConfigurationError('CONFIG_VALUES', 'must be a JSON array of strings');
+  }
+  return values as string[];
+}
+
+function substituteDeployValues(value: unknown, values: readonly string[], setting: string): unknown {
+  if (Array.isArray(value)) return value.map((entry) => substituteDeployValues(entry, values, setting));
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0]![0] === DEPLOY_VALUE_REFERENCE) {
+    const index = entries[0]![1];
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= values.length) {
+      throw new ConfigurationError(setting, `refers to deploy value ${JSON.stringify(index)}, which CONFIG_VALUES does not hold`);
+    }
+    return values[index];
+  }
+  return Object.fromEntries(entries.map(([key, entry]) => [key, substituteDeployValues(entry, values, setting)]));
+}
+
+/**
+ * The environment with the settings of `CONFIG_FILE` added (as JSON strings, so one parser reads both). A relative
+ * path is read from `configDir`, the handler's folder in Lambda. A setting given in both places is refused.
+ */
+export function withConfigFile(env: Env, configDir: string = process.cwd()): Env {
+  const file = optionalString(env, 'CONFIG_FILE');
+  if (file === undefined) return env;
+  const path = isAbsolute(file) ? file : join(configDir, file);
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch {
+    throw new ConfigurationError('CONFIG_FILE', `cannot read ${path}`);
+  }
+  const hashed = CONFIG_FILE_NAME.exec(basename(path));
+  if (hashed !== null && configFileName(content) !== basename(path)) {
+    throw new ConfigurationError('CONFIG_FILE', `${basename(path)} does not match the SHA-256 of its content (a damaged file)`);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(content);
+  } catch {
+    throw new ConfigurationError('CONFIG_FILE', `${path} is not valid JSON`);
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new ConfigurationError('CONFIG_FILE', 'must hold a JSON object of settings');
+  }
+  const values = deployValues(env);
+  const merged: Record<string, string | undefined> = { ...env };
+  for (const [setting, value] of Object.entries(document)) {
+    if (!(FILE_SETTINGS as readonly string[]).includes(setting)) {
+      throw new ConfigurationError('CONFIG_FILE', `${setting} cannot be set in the file (only ${FILE_SETTINGS.join(', ')})`);
+    }
+    if (optionalString(env, setting) !== undefined) {
+      throw new ConfigurationError(setting, 'is set both in the environment and in CONFIG_FILE');
+    }
+    merged[setting] = JSON.stringify(substituteDeployValues(value, values, setting));
+  }
+  return merged;
+}
+
+export interface LoadConfigOptions {
+  /**
+   * The folder a relative `CONFIG_FILE` is read from.
+   * @default process.cwd() (the function's code folder in Lambda)
+   */
+  readonly configDir?: string;
+}
+
 /** Reads and validates every setting. Throws {@link ConfigurationError} naming the first bad one. */
-export function loadConfig(env: Env): AuthorizerConfig {
+export function loadConfig(environment: Env, options: LoadConfigOptions = {}): AuthorizerConfig {
+  const env = withConfigFile(environment, options.configDir);
   const manifest = compileManifest(json(env, 'ROUTE_MANIFEST') ?? requiredString(env, 'ROUTE_MANIFEST'));
   const issuers = parseIssuers(json(env, 'JWT_ISSUERS'));
   const apiKeyPrefix = optionalString(env, 'API_KEY_PREFIX') ?? 'ptc_live_';

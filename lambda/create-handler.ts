@@ -75,11 +75,13 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
             refetchIntervalMs: config.jwksRefetchIntervalSeconds * 1000,
             maxAgeMs: config.jwksMaxAgeSeconds * 1000,
             nowMs,
-            onBackgroundError: (error) => log.warn('JWKS background refresh failed', { error: errorName(error) }),
+            onBackgroundError: (error) => log.warn('JWKS background refresh failed', { error: errorName(error), reason: (error as Error).message }),
             onKeysChanged: (jwksUri) => {
-              log.warn('JWKS keys removed or replaced: derived key objects and verified tokens dropped', { jwksUri });
-              jwt?.forgetKeys(jwksUri); // called on a later refresh, once jwt exists
+              log.warn('JWKS keys removed or replaced: verified tokens dropped', { jwksUri });
+              jwt?.forgetVerifiedTokens(); // called on a later refresh, once jwt exists
             },
+            // The kid and why, never key material.
+            onKeyDropped: (jwksUri, dropped) => log.warn('JWKS key dropped: it cannot verify tokens', { jwksUri, ...dropped }),
           }),
           clockSkewSeconds: config.clockSkewSeconds,
           maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
@@ -87,6 +89,13 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
           verifiedTokenCacheMaxEntries: config.verifiedTokenCacheMaxEntries,
           nowMs,
         });
+
+  // Cold start: fetch the issuers' JWKS now, while the runtime starts (aws-jwt-verify's `hydrate`), so the first
+  // request does not wait for a TLS handshake to the issuer; it joins the fetch if still in flight. A failure is only
+  // logged: the request path fetches as it would have.
+  void jwt?.hydrate().then((failures) => {
+    for (const failure of failures) log.warn('JWKS prefetch at cold start failed', { jwksUri: failure.jwksUri, error: errorName(failure.error), reason: (failure.error as Error).message });
+  });
 
   const apiKeys =
     keyStore === undefined

@@ -186,12 +186,21 @@ export class LocalGateway {
     const target = req.url ?? '/';
     const queryAt = target.indexOf('?');
     let rawPath = queryAt < 0 ? target : target.slice(0, queryAt);
-    // absolute-form request target
-    if (rawPath.charCodeAt(0) !== 0x2f && /^https?:\/\//i.test(rawPath)) rawPath = new URL(rawPath).pathname;
+    // absolute-form request target; one that is not a URL (`http://[bad/items`) is the client's error: 400, logged
+    let malformedTarget = false;
+    if (rawPath.charCodeAt(0) !== 0x2f && /^https?:\/\//i.test(rawPath)) {
+      try {
+        rawPath = new URL(rawPath).pathname;
+      } catch {
+        malformedTarget = true;
+      }
+    }
     const rawQuery = queryAt < 0 ? '' : target.slice(queryAt + 1);
 
     let outcome: Outcome;
-    if (rawPath === AUTHORIZER_CACHE_CONTROL_PATH) {
+    if (malformedTarget) {
+      outcome = this.gatewayResponse('DEFAULT_4XX', requestId, { error: 'MalformedRequestTarget' });
+    } else if (rawPath === AUTHORIZER_CACHE_CONTROL_PATH) {
       outcome = this.control(req.method ?? 'GET');
     } else try {
       const body = hasBody(req.rawHeaders) ? await readBody(req, this.options.maxBodyBytes ?? 10 * 1024 * 1024) : NO_BODY;

@@ -134,7 +134,9 @@ export interface LocalMode {
   stop(): Promise<void>;
 }
 
-/** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
+/** The name the local authorizer reads the introspection secret by (no Secrets Manager locally: the local mode answers). */
+export const LOCAL_INTROSPECTION_SECRET_NAME = 'portcullis-local/introspection-client-secret';
+
 /**
  * The local gateway's cache key: AUTHORIZER_CACHE_KEY (auto, identity or route; auto chooses from the manifest
  * served, the sample's or the user's).
@@ -147,12 +149,14 @@ export function localCacheKey(env: Env, manifest: RouteManifest = SAMPLE_ROUTE_M
   return resolveCacheKey(setting, manifest);
 }
 
+/** The environment the CDK stack gives the authorizer function, pointed at the local issuer and store. */
 export function localAuthorizerEnv(options: {
   issuerUrl: string;
   caFile: string;
   env: Env;
   routeManifest?: RouteManifest;
   issuers?: readonly Readonly<Record<string, unknown>>[];
+  introspectionClientId?: string;
 }): Record<string, string> {
   const routeManifest = options.routeManifest ?? SAMPLE_ROUTE_MANIFEST;
   const env: Record<string, string> = {};
@@ -165,7 +169,16 @@ export function localAuthorizerEnv(options: {
     ROUTE_MANIFEST: JSON.stringify({ routes: routeManifest.routes }),
     CACHE_KEY_MODE: localCacheKey(options.env, routeManifest).mode,
     JWT_ISSUERS: JSON.stringify([
-      { issuer: options.issuerUrl, audience: SAMPLE_AUDIENCE, jwksUri: `${options.issuerUrl}/.well-known/jwks.json` },
+      {
+        issuer: options.issuerUrl,
+        audience: SAMPLE_AUDIENCE,
+        jwksUri: `${options.issuerUrl}/.well-known/jwks.json`,
+        // Opaque tokens of the local issuer are introspected as the local-api client; its secret is handed to the
+        // authorizer by the local mode (LOCAL_INTROSPECTION_SECRET_NAME), as Secrets Manager would.
+        ...(options.introspectionClientId !== undefined
+          ? { introspection: { endpoint: `${options.issuerUrl}/oauth2/introspect`, clientId: options.introspectionClientId, clientSecretArn: LOCAL_INTROSPECTION_SECRET_NAME } }
+          : {}),
+      },
       ...(options.issuers ?? []),
     ]),
     KEY_TABLE_NAME: LOCAL_KEY_TABLE,
@@ -235,10 +248,24 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       tokenEndpoint: `${issuerUrl}/oauth2/token`,
     });
 
+    const resourceServer = introspectionClient(devClients);
     const config = loadConfig(
-      localAuthorizerEnv({ issuerUrl, caFile: paths.tlsCert, env, routeManifest: api.manifest, ...(options.issuers ? { issuers: options.issuers } : {}) }),
+      localAuthorizerEnv({
+        issuerUrl,
+        caFile: paths.tlsCert,
+        env,
+        routeManifest: api.manifest,
+        ...(options.issuers ? { issuers: options.issuers } : {}),
+        ...(resourceServer ? { introspectionClientId: resourceServer.clientId } : {}),
+      }),
     );
     const { handler, deps } = createAuthorizerHandler(config, {
+      issuerFeatures: {
+        readSecret: async (name: string) => {
+          if (name !== LOCAL_INTROSPECTION_SECRET_NAME || resourceServer?.clientSecret === undefined) throw new Error(`No local secret ${name}`);
+          return resourceServer.clientSecret;
+        },
+      },
       log:
         options.logLevel || options.writeLog
           ? new DecisionLog({
@@ -286,7 +313,6 @@ export async function startLocalMode(options: LocalModeOptions = {}): Promise<Lo
       cleanups.push(mtls.stop);
     }
 
-    const resourceServer = introspectionClient(devClients);
     let stopping: Promise<void> | undefined;
     return {
       ports: { gateway: gatewayPort, issuer: issuerPort, dynamodb: store.port },

@@ -6,6 +6,7 @@
 export { hashApiKey, isWellFormedApiKey } from '../../lambda/api-key-format';
 export { authorize } from '../../lambda/authorize';
 export { assertCompactJwsShape, decomposeCompactJws } from '../../lambda/compact-jws';
+export { verifyJwsSignature } from '../../lambda/jws-signature';
 export { loadConfig } from '../../lambda/config';
 export { createAuthorizerHandler } from '../../lambda/create-handler';
 export { extractCredential } from '../../lambda/credentials';

@@ -15,6 +15,8 @@ export interface PeerConfig {
   readonly jwks?: { keys: Record<string, string>[] };
   /** fast-jwt only: its verified-token cache. */
   readonly cache?: boolean;
+  /** aws-jwt-verify only: fetch the JWKS at init (`hydrate`, as the library recommends); default true without `jwks`. */
+  readonly hydrate?: boolean;
 }
 
 export interface PeerAuthorizer {
@@ -30,7 +32,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): PeerConfig {
   const audience = env.PEER_AUDIENCE;
   const jwksUri = env.PEER_JWKS_URI;
   if (!issuer || !audience || !jwksUri) throw new Error('PEER_ISSUER, PEER_AUDIENCE and PEER_JWKS_URI are required');
-  return { issuer, audience, jwksUri };
+  return { issuer, audience, jwksUri, hydrate: env.PEER_HYDRATE !== 'false' };
 }
 
 export function bearerToken(event: APIGatewayRequestAuthorizerEvent): string {

@@ -7,9 +7,10 @@
  */
 import type { RouteManifest } from '../../lambda/route-manifest';
 import { InputError } from './errors';
+import { STACK_OUTPUTS } from '../../infra/stack-outputs';
 
 /** Optional stack output: JSON array of every scope the API's routes require. */
-export const KNOWN_SCOPES_OUTPUT = 'RouteScopes';
+export const KNOWN_SCOPES_OUTPUT = STACK_OUTPUTS.routeScopes;
 /** Optional stack output: JSON array of the issuers (`iss` values) the authorizer trusts. */
 export const KNOWN_ISSUERS_OUTPUT = 'JwtIssuers';
 

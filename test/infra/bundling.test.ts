@@ -1,24 +1,25 @@
 /**
- * The one test that bundles the real authorizer with esbuild (the others skip bundling), then runs the bundle with
- * the environment the construct gives it: the asset CDK would upload is a working authorizer.
+ * The one test that bundles the real authorizer with esbuild from source (the others skip bundling), then runs the
+ * bundle with the environment and configuration file the construct gives it: the asset CDK would upload is a working
+ * authorizer.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JwtIssuer, PortcullisAuthorizer } from '../../infra/portcullis-authorizer';
-import { authorizerEnvironment, newApi } from './support';
+import { authorizerAssetDir, authorizerEnvironment, bundlingApp, newApi } from './support';
 
 describe('authorizer bundle', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'portcullis-cdk-'));
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   it('is a minified esbuild bundle with a source map, the AWS SDK left external, that answers 401 to a bad credential', () => {
-    const app = new App({ outdir });
+    const app = bundlingApp(outdir);
     const stack = new Stack(app, 'Bundled');
     const api = newApi(stack);
     const authorizer = new PortcullisAuthorizer(stack, 'Portcullis', {
@@ -29,11 +30,7 @@ describe('authorizer bundle', () => {
     const template = Template.fromStack(stack);
     app.synth();
 
-    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
-      (resource) => 'ROUTE_MANIFEST' in (resource.Properties.Environment?.Variables ?? {}),
-    )!;
-    const assetHash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
-    const assetDir = join(outdir, `asset.${assetHash}`);
+    const assetDir = authorizerAssetDir(stack, template);
     const bundlePath = join(assetDir, 'index.js');
     expect(existsSync(bundlePath)).toBe(true);
     expect(existsSync(join(assetDir, 'index.js.map'))).toBe(true);
@@ -47,6 +44,7 @@ describe('authorizer bundle', () => {
 
     const env = authorizerEnvironment(template) as Record<string, string>;
     for (const value of Object.values(env)) expect(typeof value).toBe('string'); // every setting literal here
+    expect(existsSync(join(assetDir, env.CONFIG_FILE!)), 'the configuration file ships next to the bundle').toBe(true);
     const event = JSON.parse(readFileSync(join(__dirname, '../fixtures/apigateway-events/rest-authorizer-request.json'), 'utf8'));
     const script = `
       const { handler } = require(${JSON.stringify(bundlePath)});

@@ -15,7 +15,7 @@ import {
 } from '../../infra/portcullis-authorizer';
 import { STACK_OUTPUTS } from '../../infra/stack-outputs';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
-import { authorizerEnvironment, manifestFromTemplate, methodsByRoute, newApi, newStack, unbundledApp } from './support';
+import { authorizerEnvironment, configFileFromAsset, manifestFromAsset, methodsByRoute, newApi, newStack, unbundledApp } from './support';
 
 const OIDC = JwtIssuer.oidc({ issuer: 'https://login.example.com/', audience: ['orders-api'] });
 
@@ -62,10 +62,10 @@ describe('Class: PortcullisAuthorizer', () => {
         LAST_USED_INTERVAL: '600',
         KEY_TABLE_NAME: { Ref: expect.stringMatching(/^PortcullisKeyTable/) },
       });
-      expect(env).not.toHaveProperty('JWT_ISSUERS');
+      expect(env).not.toHaveProperty('CONFIG_VALUES');
     });
 
-    it('passes generic and Cognito issuers as JWT_ISSUERS, resolving the pool and client ids', () => {
+    it('ships generic and Cognito issuers in its configuration file, the pool and client ids as deploy-time values', () => {
       const stack = newStack();
       const pool = new cognito.UserPool(stack, 'Pool');
       const client = pool.addClient('Client');
@@ -74,9 +74,12 @@ describe('Class: PortcullisAuthorizer', () => {
         issuers: [OIDC, JwtIssuer.cognito({ userPool: pool, appClients: [client] })],
       });
       authorizer.protect(api.root.addResource('a'), 'GET');
-      const joined = JSON.stringify(authorizerEnvironment(Template.fromStack(stack)).JWT_ISSUERS);
-      expect(joined).toContain('{\\"issuer\\":\\"https://login.example.com/\\",\\"audience\\":[\\"orders-api\\"]}');
-      expect(joined).toMatch(/cognitoUserPoolId.*Ref.*Pool.*clientIds.*Ref.*PoolClient.*tokenUse.*access/);
+      expect(configFileFromAsset(stack).JWT_ISSUERS).toEqual([
+        { issuer: 'https://login.example.com/', audience: ['orders-api'] },
+        { cognitoUserPoolId: { $deployValue: 0 }, clientIds: [{ $deployValue: 1 }], tokenUse: 'access' },
+      ]);
+      const values = JSON.stringify(authorizerEnvironment(Template.fromStack(stack)).CONFIG_VALUES);
+      expect(values).toMatch(/Ref.*Pool[0-9A-F]{8}.*Ref.*PoolClient/);
     });
   });
 
@@ -85,7 +88,7 @@ describe('Class: PortcullisAuthorizer', () => {
       const { stack, api, authorizer } = protectedApi({ routes: [{ method: 'GET', path: '/legacy', scopes: ['x'] }] });
       authorizer.protect(api.root.addResource('whoami'), 'GET');
       authorizer.protect(api.root.resourceForPath('/items/{id}'), 'delete', undefined, { anyOf: [['items:admin'], ['root']] });
-      expect(manifestFromTemplate(Template.fromStack(stack)).routes).toEqual([
+      expect(manifestFromAsset(stack).routes).toEqual([
         { method: 'GET', path: '/legacy', scopes: ['x'] },
         { method: 'GET', path: '/items', scopes: ['items:read'], metered: true },
         { method: 'GET', path: '/whoami', scopes: [] },
@@ -95,7 +98,7 @@ describe('Class: PortcullisAuthorizer', () => {
 
     it('is valid for the function (compileManifest accepts it)', () => {
       const { stack } = protectedApi();
-      expect(() => compileManifest(manifestFromTemplate(Template.fromStack(stack)))).not.toThrow();
+      expect(() => compileManifest(manifestFromAsset(stack))).not.toThrow();
     });
 
     it('tells the function to read Cognito resource-server scopes (<identifier>/<scope>) without the prefix', () => {
@@ -107,16 +110,11 @@ describe('Class: PortcullisAuthorizer', () => {
       });
       authorizer.protect(api.root.addResource('a'), 'GET', undefined, { scopes: ['a:read', 'a:list'] });
       authorizer.protect(api.root.addResource('b'), 'GET');
-      expect(manifestFromTemplate(Template.fromStack(stack)).routes).toEqual([
+      expect(manifestFromAsset(stack).routes).toEqual([
         { method: 'GET', path: '/a', scopes: ['a:read', 'a:list'] },
         { method: 'GET', path: '/b', scopes: [] },
       ]);
-      const environment = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
-        Properties: { Handler: 'index.handler' },
-      });
-      const issuers = JSON.stringify(Object.values(environment).map((fn) => (fn as { Properties: { Environment: unknown } }).Properties.Environment));
-      expect(issuers).toContain('scopePrefix');
-      expect(issuers).toContain('orders/');
+      expect(configFileFromAsset(stack).JWT_ISSUERS).toEqual([expect.objectContaining({ scopePrefix: 'orders/' })]);
     });
   });
 
@@ -225,12 +223,9 @@ describe('Class: PortcullisAuthorizer', () => {
       Annotations.fromStack(stack).hasWarning('/Test/Portcullis', Match.stringLikeRegexp('ANY /files is authorized and has no OPTIONS method'));
     });
 
-    it("fails when the manifest would not fit the function's 4 KB environment", () => {
-      const { stack, api, authorizer } = protectedApi();
-      for (let i = 0; i < 60; i++) {
-        authorizer.protect(api.root.addResource(`resource-number-${i}`), 'GET', undefined, { scopes: [`scope:number-${i}`] });
-      }
-      expect(() => Template.fromStack(stack)).toThrow(/4 KB environment/);
+    it("fails when what stays in the function's environment would pass Lambda's 4 KB once resolved", () => {
+      const { stack } = protectedApi({ environment: { MAX_TOKEN_LIFETIME: '3600', PADDING: 'x'.repeat(4000) } });
+      expect(() => Template.fromStack(stack)).toThrow(/environment takes up to \d+ bytes once resolved, over Lambda's limit of 4096/);
     });
   });
 
@@ -257,8 +252,8 @@ describe('Class: PortcullisAuthorizer', () => {
       ['a fractional key cache TTL', () => ({ keyCacheTtl: Duration.millis(1500) }), /^keyCacheTtl: .*whole number of seconds/],
       ['a negative-cache TTL over an hour', () => ({ keyNegativeCacheTtl: Duration.hours(2) }), /^keyNegativeCacheTtl: /],
       ['a clock skew over 5 minutes', () => ({ clockSkew: Duration.minutes(10) }), /^clockSkew: .*600/],
-      ['too little memory', () => ({ memorySize: 64 }), /^memorySize: .*64/],
-      ['a timeout beyond 29 s', () => ({ timeout: Duration.minutes(1) }), /^timeout: .*60/],
+      ['too little memory', () => ({ functionProps: { memorySize: 64 } }), /^functionProps\.memorySize: .*64/],
+      ['a timeout beyond 29 s', () => ({ functionProps: { timeout: Duration.minutes(1) } }), /^functionProps\.timeout: .*60/],
       ['an unknown default plan', () => ({ defaultPlan: 'gold' }), /^defaultPlan: "gold" is not one of the plans \(free, pro\)/],
       [
         'a plan with no rate',
@@ -491,6 +486,7 @@ describe('Class: PortcullisAuthorizer', () => {
         routes,
       });
       const template = Template.fromStack(stack);
+      expect(manifestFromAsset(stack).routes).toEqual(routes);
       template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
       template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
         RestApiId: 'abc123defg',
@@ -504,7 +500,6 @@ describe('Class: PortcullisAuthorizer', () => {
         SourceArn: { 'Fn::Join': ['', Match.arrayWith([':abc123defg/authorizers/', { Ref: Match.stringLikeRegexp('^Authorizer') }])] },
       });
       template.hasResourceProperties('AWS::ApiGateway::UsagePlan', { ApiStages: [{ ApiId: 'abc123defg', Stage: 'prod' }] });
-      expect(manifestFromTemplate(template).routes).toEqual(routes);
       for (const name of [STACK_OUTPUTS.authorizerId, STACK_OUTPUTS.keyTableName, STACK_OUTPUTS.usagePlanIds, STACK_OUTPUTS.restApiId]) {
         template.hasOutput(name, {});
       }

@@ -3,27 +3,15 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../lambda/config';
 import { gatewayResponseBodyJson, gatewayResponses } from '../../infra/gateway-responses';
 import { SAMPLE_AUDIENCE, SAMPLE_DEFAULT_PLAN, SAMPLE_KEY_PREFIX, SAMPLE_PUBLIC_ROUTES, SAMPLE_ROUTE_MANIFEST, SAMPLE_SCOPES } from '../../infra/sample-api';
 import { COGNITO_OUTPUTS, DEFAULT_CALLBACK_URLS, PortcullisSampleStack, resolveCallbackUrls } from '../../infra/sample-stack';
 import { STACK_OUTPUTS } from '../../infra/stack-outputs';
 import { USAGE_TIERS } from '../../infra/usage-tiers';
-import { authorizerEnvironment, manifestFromTemplate, methodsByRoute, unbundledApp } from './support';
+import { authorizerEnvironment, configFileFromAsset, loadDeployedConfig, manifestFromAsset, methodsByRoute, unbundledApp } from './support';
 
-/** Replaces CloudFormation intrinsics by placeholders, as the deployed values would be plain strings. */
-function placeholders(value: unknown): unknown {
-  if (typeof value === 'string') return value;
-  const text = JSON.stringify(value);
-  if (text.includes('UserPool') && text.includes('cognitoUserPoolId')) {
-    // The pool and client ids are CloudFormation references; every literal field is kept as synthesized.
-    const scopePrefix = /scopePrefix\\?":\\?"([^"\\]+)/.exec(text)?.[1];
-    return JSON.stringify([
-      { cognitoUserPoolId: 'eu-west-1_Sample123', clientIds: ['client123'], tokenUse: 'access', ...(scopePrefix ? { scopePrefix } : {}) },
-    ]);
-  }
-  return 'placeholder';
-}
+/** What CloudFormation resolves CONFIG_VALUES to: the pool id, then the app client id (the file's references). */
+const DEPLOYED = { CONFIG_VALUES: JSON.stringify(['eu-west-1_Sample123', 'client123', 'userclient456']) };
 
 describe('Class: PortcullisSampleStack', () => {
   let stack: PortcullisSampleStack;
@@ -68,26 +56,29 @@ describe('Class: PortcullisSampleStack', () => {
 
   describe('the manifest the function receives', () => {
     it('is exactly the sample manifest, with Cognito scopes read without their resource-server prefix', () => {
-      expect(manifestFromTemplate(template)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
-      const issuers = JSON.parse(placeholders(authorizerEnvironment(template).JWT_ISSUERS) as string) as Array<Record<string, unknown>>;
-      expect(issuers).toEqual([expect.objectContaining({ scopePrefix: `${SAMPLE_AUDIENCE}/`, tokenUse: 'access' })]);
+      expect(manifestFromAsset(stack)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
+      const issuers = configFileFromAsset(stack).JWT_ISSUERS as Array<Record<string, unknown>>;
+      expect(issuers).toEqual([
+        { cognitoUserPoolId: { $deployValue: 0 }, clientIds: [{ $deployValue: 1 }, { $deployValue: 2 }], tokenUse: 'access', scopePrefix: `${SAMPLE_AUDIENCE}/` },
+      ]);
     });
 
     it('is exactly the sample manifest without Cognito', () => {
-      const plain = Template.fromStack(new PortcullisSampleStack(unbundledApp(), 'NoCognito', { cognito: false }));
-      expect(manifestFromTemplate(plain)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
+      const plainStack = new PortcullisSampleStack(unbundledApp(), 'NoCognito', { cognito: false });
+      const plain = Template.fromStack(plainStack);
+      expect(manifestFromAsset(plainStack)).toEqual(JSON.parse(JSON.stringify(SAMPLE_ROUTE_MANIFEST)));
       plain.resourceCountIs('AWS::Cognito::UserPool', 0);
-      expect(authorizerEnvironment(plain)).not.toHaveProperty('JWT_ISSUERS');
+      expect(configFileFromAsset(plainStack)).not.toHaveProperty('JWT_ISSUERS');
+      expect(authorizerEnvironment(plain)).not.toHaveProperty('CONFIG_VALUES');
     });
 
     it('is a configuration the function loads (every setting valid)', () => {
-      const env = Object.fromEntries(Object.entries(authorizerEnvironment(template)).map(([k, v]) => [k, placeholders(v)])) as Record<string, string>;
-      const config = loadConfig(env);
+      const config = loadDeployedConfig(stack, DEPLOYED);
       expect(config.apiKeyPrefix).toBe(SAMPLE_KEY_PREFIX);
       expect(config.defaultPlan).toBe(SAMPLE_DEFAULT_PLAN);
       expect(config.issuers).toHaveLength(1);
       expect(config.manifest.find('DELETE', '/items/{id}')?.requirement).toEqual([['items:admin']]);
-      expect(config.issuers[0]).toMatchObject({ kind: 'cognito', scopePrefix: `${SAMPLE_AUDIENCE}/` });
+      expect(config.issuers[0]).toMatchObject({ kind: 'cognito', userPoolId: 'eu-west-1_Sample123', clientIds: ['client123', 'userclient456'], scopePrefix: `${SAMPLE_AUDIENCE}/` });
     });
   });
 
@@ -121,7 +112,8 @@ describe('Class: PortcullisSampleStack', () => {
         apiKeyId: '$context.identity.apiKeyId',
       });
       expect(JSON.stringify(format).toLowerCase()).not.toContain('authorization');
-      expect(stage.AccessLogSetting.DestinationArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AccessLogs/), 'Arn'] });
+      // cdk.json's logGroupDestinationArnWithoutWildcard: the log group ARN without its trailing ":*".
+      expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toMatch(/:log-group:","?\{"Ref":"AccessLogs[0-9A-F]{8}"\}\]\]\}$/);
     });
 
     it('answers refusals with the shared JSON bodies, CORS headers and RFC 6750 challenges', () => {
@@ -161,6 +153,21 @@ describe('Class: PortcullisSampleStack', () => {
     });
   });
 
+  describe('the account-wide API Gateway CloudWatch role', () => {
+    it('is created by default and kept when the stack is destroyed', () => {
+      template.hasResource('AWS::IAM::Role', {
+        DeletionPolicy: 'Retain',
+        Properties: { ManagedPolicyArns: [Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('AmazonAPIGatewayPushToCloudWatchLogs')])] })] },
+      });
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+    });
+
+    it('is left out with apiGatewayCloudWatchRole false (-c apiGatewayCloudWatchRole=false)', () => {
+      const without = Template.fromStack(new PortcullisSampleStack(unbundledApp(), 'NoRole', { cognito: false, apiGatewayCloudWatchRole: false }));
+      without.resourceCountIs('AWS::ApiGateway::Account', 0);
+    });
+  });
+
   describe('usage plans', () => {
     it('creates one plan per tier on the stage, and the default plan holds the shared usage key', () => {
       template.resourceCountIs('AWS::ApiGateway::UsagePlan', Object.keys(USAGE_TIERS).length);
@@ -187,7 +194,7 @@ describe('Class: PortcullisSampleStack', () => {
         })),
       });
       template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
-      expect(JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS)).toMatch(/cognitoUserPoolId.*UserPool.*clientIds.*UserPoolSampleClient/);
+      expect(JSON.stringify(authorizerEnvironment(template).CONFIG_VALUES)).toMatch(/Ref.*UserPool.*Ref.*UserPoolSampleClient/);
     });
 
     it('has a public user app client for code + PKCE (no secret), trusted by the authorizer, its id an output', () => {
@@ -206,7 +213,8 @@ describe('Class: PortcullisSampleStack', () => {
       const clients = template.findResources('AWS::Cognito::UserPoolClient');
       const userClient = Object.entries(clients).find(([, resource]) => resource.Properties.ClientName === 'portcullis-sample-user-client')!;
       expect(userClient[1].Properties.AllowedOAuthFlows).not.toContain('implicit');
-      expect(JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS)).toContain(userClient[0]);
+      // The issuer's client ids are deploy-time values: the file refers to them, CONFIG_VALUES carries them.
+      expect(JSON.stringify(authorizerEnvironment(template).CONFIG_VALUES)).toContain(userClient[0]);
       template.hasOutput(COGNITO_OUTPUTS.userClientId, { Value: { Ref: userClient[0] } });
     });
 

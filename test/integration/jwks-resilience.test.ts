@@ -1,7 +1,8 @@
 /**
  * The JWKS endpoint misbehaving, for real: a live HTTPS server that goes down, hangs, answers HTML, an empty key set or
- * an oversized body, and rotates keys. Good cached keys must keep working, bad answers must never replace them, and
- * unknown kids must not turn into a flood of fetches.
+ * an oversized body, publishes keys that cannot verify anything, and rotates keys. Good cached keys must keep working,
+ * bad answers must never replace them, and unknown kids must not turn into a flood of fetches. The handler prefetches
+ * the JWKS when it is built (cold start); a failed prefetch changes nothing for the request path.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSigningKey, signJwt, type SigningKey } from '../../local/jwt-signer';
@@ -19,6 +20,17 @@ function tokenFor(key: SigningKey, extra: Record<string, unknown> = {}): string 
   return signJwt(key, { iss: jwks.issuer, aud: 'portcullis-api', sub: 'u', iat: seconds(), exp: seconds() + 300, scope: 'items:read', ...extra });
 }
 const status = (token: string) => gatewayStatus(harness, requestEvent({ authorization: `Bearer ${token}` }));
+
+/** Polls `condition` until it holds, failing after `timeoutMs` (no fixed sleeps). */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const warned = (message: string) => () => harness.warnings.some((line) => line.message === message);
 
 function build(env: Record<string, string> = {}): Harness {
   return createHarness({
@@ -40,16 +52,40 @@ afterEach(async () => {
 });
 
 describe('JWKS endpoint faults', () => {
-  it('answers 500 (never 401) when the JWKS cannot be fetched at cold start, and recovers without restart', async () => {
+  it('prefetches the JWKS at cold start: the first request is verified without a fetch of its own', async () => {
+    await waitFor(() => jwks.requests === 1, 'the prefetch');
+    expect(await status(tokenFor(rsa))).toBe(200);
+    expect(jwks.requests).toBe(1);
+  });
+
+  it('a failed prefetch does not fail the cold start, and the request path fetches as it would have', async () => {
+    await jwks.stop();
+    rsa = generateSigningKey('RS256', 'rsa-1');
+    jwks = await startJwksServer([rsa]);
     jwks.behaviour = { kind: 'status', status: 503 };
+    harness = build(); // does not throw
+    await waitFor(warned('JWKS prefetch at cold start failed'), 'the prefetch warning');
+    expect(jwks.requests).toBe(1);
+    // The first request fetches at once (the prefetch did not start the refetch interval)...
     expect(await status(tokenFor(rsa))).toBe(500);
     expect(harness.lastReason()).toBe('jwks_unavailable');
-    // Within the refetch interval: still a 500, and no new fetch.
-    const fetches = jwks.requests;
+    expect(jwks.requests).toBe(2);
+    // ...and from then on, as without a prefetch: within the refetch interval, still a 500 and no new fetch.
     expect(await status(tokenFor(rsa))).toBe(500);
-    expect(jwks.requests).toBe(fetches);
+    expect(jwks.requests).toBe(2);
     jwks.behaviour = { kind: 'keys' };
     clock += 10_000;
+    expect(await status(tokenFor(rsa))).toBe(200);
+  });
+
+  it('a prefetch that fails before the endpoint recovers: the first request after recovery gets its 200', async () => {
+    await jwks.stop();
+    rsa = generateSigningKey('RS256', 'rsa-1');
+    jwks = await startJwksServer([rsa]);
+    jwks.behaviour = { kind: 'html' };
+    harness = build();
+    await waitFor(warned('JWKS prefetch at cold start failed'), 'the prefetch warning');
+    jwks.behaviour = { kind: 'keys' };
     expect(await status(tokenFor(rsa))).toBe(200);
   });
 
@@ -155,5 +191,60 @@ describe('Verified-token cache', () => {
     harness = build({ VERIFIED_TOKEN_CACHE_TTL: '60', VERIFIED_TOKEN_CACHE_MAX_ENTRIES: '5' });
     for (let i = 0; i < 20; i++) expect(await status(tokenFor(rsa, { sub: `user-${i}` }))).toBe(200);
     expect(harness.deps.jwt?.verifiedTokenCount).toBe(5);
+  });
+});
+
+describe('Keys the JWKS publishes', () => {
+  /** The same key with its public point moved off the curve (y changed by one bit). */
+  function offCurve(key: SigningKey): SigningKey {
+    const y = Buffer.from(key.publicJwk.y!, 'base64url');
+    y[y.length - 1]! ^= 1;
+    return { ...key, publicJwk: { ...key.publicJwk, y: y.toString('base64url') } };
+  }
+
+  it('regression: an off-curve EC key is dropped when the JWKS is loaded, with a warning naming only its kid, and its tokens get 401', async () => {
+    const good = generateSigningKey('ES256', 'good');
+    const bad = generateSigningKey('ES256', 'off-curve');
+    jwks.keys = [offCurve(bad), good];
+    harness = build();
+    expect(await status(tokenFor(good))).toBe(200);
+    const dropped = harness.warnings.filter((line) => line.message === 'JWKS key dropped: it cannot verify tokens');
+    expect(dropped).toEqual([expect.objectContaining({ kid: 'off-curve', index: 0, jwksUri: jwks.jwksUri, reason: expect.stringContaining('imported') })]);
+    expect(JSON.stringify(dropped)).not.toContain(bad.publicJwk.x);
+    // A token naming the dropped key: the key is not there (401), never a failure at use (500).
+    expect(await status(tokenFor(bad))).toBe(401);
+    expect(harness.lastReason()).toBe('unknown_kid');
+  });
+
+  it.each([
+    ['a private key', (key: SigningKey) => ({ ...key.publicJwk, d: 'AAAA' })],
+    ['an RSA exponent of 1', (key: SigningKey) => ({ ...key.publicJwk, e: 'AQ' })],
+    ['use "enc"', (key: SigningKey) => ({ ...key.publicJwk, use: 'enc' })],
+    ['an alg it cannot do', (key: SigningKey) => ({ ...key.publicJwk, alg: 'ES256' })],
+    ['an unknown kty', (key: SigningKey) => ({ ...key.publicJwk, kty: 'oct' })],
+  ])('drops %s at load, keeps the other keys, and refuses its tokens with 401', async (_name, spoil) => {
+    const spoiled = generateSigningKey('RS256', 'spoiled');
+    jwks.keys = [rsa, { ...spoiled, publicJwk: spoil(spoiled) as Record<string, string> }];
+    harness = build();
+    expect(await status(tokenFor(rsa))).toBe(200);
+    expect(harness.warnings.map((line) => line.kid)).toContain('spoiled');
+    expect(await status(tokenFor(spoiled))).toBe(401);
+  });
+
+  it('honours every key within the byte cap: a signing key at entry 101 and later verifies (no count cap)', async () => {
+    const keys = Array.from({ length: 150 }, (_, i) => generateSigningKey('ES256', `k-${i}`));
+    jwks.keys = keys;
+    harness = build();
+    for (const index of [0, 100, 149]) expect(await status(tokenFor(keys[index]!))).toBe(200);
+    expect(harness.warnings).toEqual([]);
+  });
+
+  it('refuses a JWKS over the byte cap loudly: a 500 and a warning, never a silently partial key set', async () => {
+    jwks.keys = Array.from({ length: 20 }, (_, i) => generateSigningKey('ES256', `k-${i}`));
+    harness = build({ JWKS_MAX_BYTES: '2048' });
+    await waitFor(warned('JWKS prefetch at cold start failed'), 'the prefetch warning');
+    expect(harness.warnings.find((line) => line.message === 'JWKS prefetch at cold start failed')?.reason).toMatch(/byte cap/);
+    expect(await status(tokenFor(jwks.keys[0]!))).toBe(500);
+    expect(harness.lastReason()).toBe('jwks_unavailable');
   });
 });

@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_CERTIFICATE_IDENTITY_SOURCE } from '../../infra/issuer-options';
 import { AUTHORIZATION_IDENTITY_SOURCE, JwtIssuer, PortcullisAuthorizer, type PortcullisAuthorizerProps } from '../../infra/portcullis-authorizer';
-import { authorizerEnvironment, newApi, newStack } from '../infra/support';
+import { authorizerEnvironment, configFileFromAsset, newApi, newStack } from '../infra/support';
 
 function build(issuers: (stack: ReturnType<typeof newStack>) => JwtIssuer[], props: PortcullisAuthorizerProps = {}) {
   const stack = newStack();
@@ -26,7 +26,7 @@ const secretReads = (template: Template) =>
 
 describe('JwtIssuer.oidc issuer features', () => {
   it('writes provider, claim and binding settings into JWT_ISSUERS', () => {
-    const { template } = build(() => [
+    const { stack } = build(() => [
       JwtIssuer.oidc({
         provider: 'keycloak',
         issuer: 'https://sso.example.com/realms/shop',
@@ -36,7 +36,7 @@ describe('JwtIssuer.oidc issuer features', () => {
         profile: 'rfc9068',
       }),
     ]);
-    const issuers = JSON.parse(authorizerEnvironment(template).JWT_ISSUERS as string) as unknown[];
+    const issuers = configFileFromAsset(stack).JWT_ISSUERS as unknown[];
     expect(issuers).toEqual([
       {
         issuer: 'https://sso.example.com/realms/shop',
@@ -56,8 +56,8 @@ describe('JwtIssuer.oidc issuer features', () => {
 
 describe('Introspection client secret', () => {
   it('grants GetSecretValue on exactly that secret, and puts only its ARN in the environment', () => {
-    const { template } = build((stack) => {
-      const secret = new secretsmanager.Secret(stack, 'IntrospectionSecret', { generateSecretString: {} });
+    const { stack, template } = build((scope) => {
+      const secret = new secretsmanager.Secret(scope, 'IntrospectionSecret', { generateSecretString: {} });
       return [
         JwtIssuer.oidc({
           issuer: 'https://idp.example.com',
@@ -69,11 +69,12 @@ describe('Introspection client secret', () => {
     expect(secretReads(template)).toEqual([
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: expect.stringMatching(/^IntrospectionSecret/) } },
     ]);
-    const env = JSON.stringify(authorizerEnvironment(template).JWT_ISSUERS);
-    expect(env).toContain('clientSecretArn');
-    expect(env).toContain('IntrospectionSecret');
-    expect(env).not.toContain('resolve:secretsmanager');
-    expect(env).toContain('"cacheTtlSeconds\\":30');
+    // The ARN is a deploy-time value: the configuration file refers to it, CONFIG_VALUES carries it (never the value).
+    const issuer = (configFileFromAsset(stack).JWT_ISSUERS as Record<string, Record<string, unknown>>[])[0]!;
+    expect(issuer.introspection).toMatchObject({ clientSecretArn: { $deployValue: 0 }, cacheTtlSeconds: 30 });
+    const values = JSON.stringify(authorizerEnvironment(template).CONFIG_VALUES);
+    expect(values).toContain('IntrospectionSecret');
+    expect(JSON.stringify(template.toJSON())).not.toContain('resolve:secretsmanager');
   });
 
   it('matches the six-character suffix of a secret imported by name', () => {

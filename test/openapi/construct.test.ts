@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { routeManifestFromOpenApi } from '../../infra/openapi-manifest';
 import { PortcullisAuthorizer } from '../../infra/portcullis-authorizer';
 import { PortcullisExistingApiStack } from '../../infra/existing-api-stack';
-import { manifestFromTemplate } from '../infra/support';
+import { manifestFromAsset } from '../infra/support';
 
 // Synthesis writes its assembly (and validation reports) somewhere: here, a folder the test removes.
 const outdir = mkdtempSync(join(tmpdir(), 'portcullis-openapi-cdk-'));
@@ -44,7 +44,7 @@ describe('routeManifestFromOpenApi with the construct', () => {
     // what the spec does not hold (docs/openapi.md). Acknowledged here; the docs say to rerun `attach apply`.
     Validations.of(api).acknowledge({ id: 'CloudFormation-Validate::W3660', reason: 'tested on purpose: see docs/openapi.md' });
     const template = Template.fromStack(stack);
-    expect(manifestFromTemplate(template).routes).toEqual(EXPECTED_ROUTES);
+    expect(manifestFromAsset(stack).routes).toEqual(EXPECTED_ROUTES);
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', { RestApiId: { Ref: stack.getLogicalId(api.node.defaultChild as apigateway.CfnRestApi) }, Type: 'REQUEST' });
   });
 
@@ -55,7 +55,7 @@ describe('routeManifestFromOpenApi with the construct', () => {
       routes: routeManifestFromOpenApi(FIXTURE).routes,
     });
     const template = Template.fromStack(stack);
-    expect(manifestFromTemplate(template).routes).toEqual(EXPECTED_ROUTES);
+    expect(manifestFromAsset(stack).routes).toEqual(EXPECTED_ROUTES);
     for (const output of ['AuthorizerId', 'RestApiId', 'StageName', 'KeyTableName']) expect(Object.keys(template.findOutputs(output))).toEqual([output]);
   });
 });

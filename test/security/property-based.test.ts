@@ -23,6 +23,9 @@ const RUN = { numRuns: 300, timeLimitMs: 15_000 };
 let dynamo: LocalDynamoDb;
 let jwks: JwksServer;
 let rsa: SigningKey;
+/** The issuer's JWKS holds RSA, EC (all three curves) and OKP keys; the mutation properties use a token of each. */
+let signingKeys: SigningKey[];
+let genuineTokens: string[];
 let harness: Harness;
 let genuineToken: string;
 let genuineKey: string;
@@ -45,13 +48,23 @@ const now = () => Math.floor(Date.now() / 1000);
 
 beforeAll(async () => {
   rsa = generateSigningKey('RS256', 'rsa-1');
-  [dynamo, jwks] = await Promise.all([startLocalDynamoDb(), startJwksServer([rsa])]);
+  signingKeys = [
+    rsa,
+    generateSigningKey('ES256', 'ec-256'),
+    generateSigningKey('ES384', 'ec-384'),
+    generateSigningKey('ES512', 'ec-521'),
+    generateSigningKey('EdDSA', 'okp-1'),
+  ];
+  [dynamo, jwks] = await Promise.all([startLocalDynamoDb(), startJwksServer(signingKeys)]);
   harness = createHarness({ issuers: [jwks], dynamo, env: { VERIFIED_TOKEN_CACHE_TTL: '0' } });
-  genuineToken = signJwt(rsa, { iss: jwks.issuer, aud: 'portcullis-api', sub: 'u', iat: now(), exp: now() + 3600, scope: 'items:read' });
+  genuineTokens = signingKeys.map((key) =>
+    signJwt(key, { iss: jwks.issuer, aud: 'portcullis-api', sub: 'u', iat: now(), exp: now() + 3600, scope: 'items:read' }),
+  );
+  genuineToken = genuineTokens[0]!;
   const stored = await storeApiKey(dynamo);
   genuineKey = stored.key;
   genuineKeyId = stored.record.keyId;
-  expect(await outcome(bearer(genuineToken))).toBe('allow');
+  for (const token of genuineTokens) expect(await outcome(bearer(token))).toBe('allow');
   expect(await outcome(requestEvent({ authorization: `ApiKey ${genuineKey}` }))).toBe('allow');
 });
 
@@ -107,8 +120,9 @@ describe('Mutated genuine tokens', () => {
       fc.record({ kind: fc.constant('insert' as const), index: fc.nat(), text: hostileString(3) }),
     );
     await checkProperty(
-      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), async (mutations) => {
-        let token = genuineToken;
+      fc.asyncProperty(fc.nat(4), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
+        const genuine = genuineTokens[which % genuineTokens.length]!;
+        let token = genuine;
         for (const m of mutations) {
           if (m.kind === 'flip') {
             const i = m.index % token.length;
@@ -127,8 +141,19 @@ describe('Mutated genuine tokens', () => {
           }
         }
         const result = await outcome(bearer(token));
-        if (token === genuineToken) expect(result).toBe('allow');
+        if (token === genuine) expect(result).toBe('allow');
         else expect(result).toBe('unauthorized');
+      }),
+      RUN,
+    );
+  });
+
+  it('any signature bytes of any length under any of the issuer\'s keys are a 401, never a 500', async () => {
+    await checkProperty(
+      fc.asyncProperty(fc.nat(4), fc.uint8Array({ maxLength: 600 }), async (which, signature) => {
+        const genuine = genuineTokens[which % genuineTokens.length]!;
+        const token = `${genuine.slice(0, genuine.lastIndexOf('.'))}.${base64url(Buffer.from(signature))}`;
+        expect(await outcome(bearer(token))).toBe(token === genuine ? 'allow' : 'unauthorized');
       }),
       RUN,
     );
@@ -154,6 +179,25 @@ describe('Mutated genuine tokens', () => {
         const result = await outcome(bearer(token));
         if (token === genuineToken) expect(result).toBe('allow');
         else expect(result).toBe('unauthorized');
+      }),
+      RUN,
+    );
+  });
+
+  it('claims and header members of any JSON type, signed by any of the issuer\'s keys, never make the authorizer fail (500)', async () => {
+    const anyJson = fc.jsonValue({ maxDepth: 3 });
+    const claimValue = fc.oneof(anyJson, fc.constantFrom(jwks.issuer, 'portcullis-api', now() + 600, now() - 600, 'items:read'));
+    const claims = fc.record(
+      { iss: fc.oneof(fc.constant(jwks.issuer), claimValue), aud: claimValue, exp: claimValue, nbf: claimValue, iat: claimValue, sub: claimValue, scope: claimValue, scp: claimValue, client_id: claimValue, azp: claimValue, jti: claimValue },
+      { requiredKeys: ['iss'] },
+    );
+    const headerExtras = fc.record({ kid: anyJson, typ: anyJson, cty: anyJson, x5t: anyJson }, { requiredKeys: [] });
+    await checkProperty(
+      fc.asyncProperty(fc.nat(4), claims, headerExtras, fc.boolean(), async (which, payload, extras, keepKid) => {
+        const key = signingKeys[which % signingKeys.length]!;
+        const header = keepKid ? { ...extras, kid: key.kid } : extras;
+        const result = await outcome(bearer(signJwt(key, payload as Record<string, unknown>, header)));
+        expect(['allow', 'deny', 'unauthorized']).toContain(result);
       }),
       RUN,
     );

@@ -111,6 +111,8 @@ export interface Harness extends AuthorizerHandler {
   readonly decisions: Array<Record<string, unknown>>;
   /** The reason code of the last decision. */
   lastReason(): string | undefined;
+  /** Every WARN line the authorizer logged (JWKS prefetch failures, dropped keys...), parsed. */
+  readonly warnings: Array<Record<string, unknown>>;
 }
 
 /** Made on first use (the bench imports this module too), removed at the end of the test file. */
@@ -156,6 +158,7 @@ export function createHarness(options: HarnessOptions): Harness {
       })
     : undefined;
   const decisions: Array<Record<string, unknown>> = [];
+  const warnings: Array<Record<string, unknown>> = [];
   const log = new DecisionLog({
     serviceName: 'portcullis-test',
     level: 'INFO',
@@ -164,6 +167,7 @@ export function createHarness(options: HarnessOptions): Harness {
     write: (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       if (entry.message === 'authorizer decision') decisions.push(entry);
+      else if (entry.level === 'WARN') warnings.push(entry);
     },
   });
   const built = createAuthorizerHandler(config, {
@@ -171,7 +175,7 @@ export function createHarness(options: HarnessOptions): Harness {
     nowMs: options.nowMs,
     keyStore,
   });
-  return { ...built, keyStore, decisions, lastReason: () => decisions.at(-1)?.reason as string | undefined };
+  return { ...built, keyStore, decisions, warnings, lastReason: () => decisions.at(-1)?.reason as string | undefined };
 }
 
 export interface StoredKey {

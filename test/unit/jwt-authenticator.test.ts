@@ -2,10 +2,11 @@
  * JwtAuthenticator with real keys and a real HardenedJwksCache (keys added as a hydrated cache would hold them):
  * Cognito and generic issuers side by side, scope claims, lifetime limits.
  */
+import { createSign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateSigningKey, signJwt } from '../../local/jwt-signer';
+import { base64url, generateSigningKey, signJwt, type SigningAlgorithm, type SigningKey } from '../../local/jwt-signer';
 import { parseIssuers } from '../../lambda/config';
-import { CredentialRejectedError } from '../../lambda/errors';
+import { CredentialRejectedError, DependencyFaultError } from '../../lambda/errors';
 import { HardenedJwksCache } from '../../lambda/jwks-cache';
 import { JwtAuthenticator } from '../../lambda/jwt-authenticator';
 
@@ -136,5 +137,140 @@ describe('JwtAuthenticator: Cognito resource-server scopes', () => {
     });
     const { identity } = await auth.authenticate(token);
     expect(identity.scopes).toEqual(['items:read', 'other-api/items:write', 'orders-api/', 'openid']);
+  });
+});
+
+/** How the authenticator answered: the identity's principal, a refusal code (401), or what else it threw (500). */
+async function answer(auth: JwtAuthenticator, token: string): Promise<string> {
+  try {
+    return `allowed ${(await auth.verify(token)).principal}`;
+  } catch (error) {
+    if (error instanceof CredentialRejectedError) return `refused ${error.code}`;
+    if (error instanceof DependencyFaultError) return `fault ${error.code}`;
+    return `threw ${(error as Error).message}`;
+  }
+}
+
+describe('JwtAuthenticator: forged signatures are refused, never an error', () => {
+  const P1363_BYTES: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
+  const keys = (['ES256', 'ES384', 'ES512'] as const).map((alg) => generateSigningKey(alg, `${alg}-kid`));
+
+  function authenticatorFor(key: SigningKey) {
+    const jwksCache = new HardenedJwksCache({
+      fetchDocument: () => Promise.reject(new Error('no network in this test')),
+      refetchIntervalMs: 10_000,
+      maxAgeMs: 3_600_000,
+      nowMs: Date.now,
+    });
+    jwksCache.addJwks(`${OIDC_ISSUER}/.well-known/jwks.json`, { keys: [key.publicJwk] });
+    return new JwtAuthenticator({
+      issuers: parseIssuers([{ issuer: OIDC_ISSUER, audience: 'orders-api' }]),
+      jwksCache,
+      clockSkewSeconds: 30,
+      verifiedTokenCacheTtlMs: 0,
+      verifiedTokenCacheMaxEntries: 1,
+      nowMs: Date.now,
+    });
+  }
+
+  /** The same claims signed by the real key, with the signature re-spelled by `respell`. */
+  function withSignature(key: SigningKey, respell: (signingInput: string, p1363: Buffer) => Buffer): string {
+    const token = signJwt(key, { iss: OIDC_ISSUER, aud: 'orders-api', sub: 'u', exp: now() + 60 });
+    const signingInput = token.slice(0, token.lastIndexOf('.'));
+    return `${signingInput}.${base64url(respell(signingInput, Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url')))}`;
+  }
+
+  const DIGEST: Record<string, string> = { ES256: 'sha256', ES384: 'sha384', ES512: 'sha512' };
+  const spellings: Array<[string, (key: SigningKey) => (input: string, p1363: Buffer) => Buffer]> = [
+    ['DER-encoded (a valid signature, in the wrong form)', (key) => (input) => createSign(DIGEST[key.alg]!).update(input).sign(key.privateKey)],
+    ['truncated by one byte', () => (_input, p1363) => p1363.subarray(0, p1363.length - 1)],
+    ['one byte longer', () => (_input, p1363) => Buffer.concat([p1363, Buffer.from([0])])],
+    ['half its length', () => (_input, p1363) => p1363.subarray(0, p1363.length / 2)],
+    ['one byte', () => () => Buffer.from([1])],
+    ['twice its length', () => (_input, p1363) => Buffer.concat([p1363, p1363])],
+  ];
+
+  it.each(keys.flatMap((key) => spellings.map(([name, respell]) => [key.alg as SigningAlgorithm, name, key, respell] as const)))(
+    'regression: a forged %s token whose signature is %s is a 401 invalid_signature, not a 500',
+    async (_alg, _name, key, respell) => {
+      const token = withSignature(key, respell(key));
+      expect(await answer(authenticatorFor(key), token)).toBe('refused invalid_signature');
+    },
+  );
+
+  it('every ES signature length but the curve\'s P1363 one is refused, and the right length with wrong bytes too', async () => {
+    for (const key of keys) {
+      const auth = authenticatorFor(key);
+      const lengths = new Set<string>();
+      for (let length = 1; length <= 200; length++) {
+        lengths.add(await answer(auth, withSignature(key, () => Buffer.alloc(length, 0x5a))));
+      }
+      expect([...lengths], key.alg).toEqual(['refused invalid_signature']);
+      expect(await answer(auth, withSignature(key, (_input, p1363) => p1363))).toBe('allowed u');
+      expect(P1363_BYTES[key.alg]).toBe(Buffer.from(signJwt(key, {}).split('.')[2]!, 'base64url').length);
+    }
+  });
+});
+
+describe('JwtAuthenticator: Cognito issuer forms', () => {
+  const GLOBAL_ISSUER = 'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Sample01';
+  const claims = { sub: 'app-client', client_id: 'app-client', token_use: 'access', scope: 'items:read', exp: now() + 60 };
+
+  it('accepts the global form issuer-cognito-idp.<region>.amazonaws.com/<pool> for the configured pool, verified with the same JWKS', async () => {
+    const auth = authenticator();
+    const { identity } = await auth.authenticate(signJwt(cognitoKey, { ...claims, iss: GLOBAL_ISSUER }));
+    // The identity names the configured issuer, so client bindings and logs see one issuer whichever form was used.
+    expect(identity.issuer).toBe(COGNITO_ISSUER);
+    expect(identity.scopes).toEqual(['items:read']);
+  });
+
+  it('refuses the global form of another pool or region, and lookalike spellings', async () => {
+    const auth = authenticator();
+    for (const iss of [
+      'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other01',
+      'https://issuer-cognito-idp.us-east-1.amazonaws.com/eu-west-1_Sample01',
+      'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Sample01/',
+      'http://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Sample01',
+      'https://evil.example/issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Sample01',
+    ]) {
+      expect(await answer(auth, signJwt(cognitoKey, { ...claims, iss })), iss).toBe('refused unknown_issuer');
+    }
+  });
+
+  it('still applies the pool\'s Cognito checks to the global form', async () => {
+    const token = signJwt(cognitoKey, { ...claims, iss: GLOBAL_ISSUER, client_id: 'another-client' });
+    expect(await answer(authenticator(), token)).toBe('refused invalid_claims');
+  });
+});
+
+describe('JwtAuthenticator: cold-start prefetch', () => {
+  it('hydrate() reports the JWKS it could not fetch, and never rejects', async () => {
+    const auth = authenticator();
+    // Both JWKS are held already: nothing to fetch, nothing failed.
+    expect(await auth.hydrate()).toEqual([]);
+    let fetches = 0;
+    const empty = new JwtAuthenticator({
+      issuers: parseIssuers([{ issuer: OIDC_ISSUER, audience: null }]),
+      jwksCache: new HardenedJwksCache({
+        fetchDocument: () => {
+          fetches++;
+          return Promise.reject(new Error('unreachable'));
+        },
+        refetchIntervalMs: 10_000,
+        maxAgeMs: 3_600_000,
+        nowMs: Date.now,
+      }),
+      clockSkewSeconds: 30,
+      verifiedTokenCacheTtlMs: 0,
+      verifiedTokenCacheMaxEntries: 1,
+      nowMs: Date.now,
+    });
+    const failures = await empty.hydrate();
+    expect(failures.map((failure) => failure.jwksUri)).toEqual([`${OIDC_ISSUER}/.well-known/jwks.json`]);
+    expect(failures[0]!.error).toBeInstanceOf(DependencyFaultError);
+    // The request path fetches as it would have: the refetch interval has not started.
+    expect(fetches).toBe(1);
+    expect(await answer(empty, signJwt(oidcKey, { iss: OIDC_ISSUER, sub: 'u', exp: now() + 60 }))).toBe('fault jwks_unavailable');
+    expect(fetches).toBe(2);
   });
 });
