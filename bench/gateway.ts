@@ -103,8 +103,8 @@ async function waitForReady(child: ChildProcess, base: string, logFile: string, 
 }
 
 export async function runGateway(options: { seconds: number; rounds: number; connections?: number }): Promise<GatewayResult> {
-  if (!existsSync(join(REPO_ROOT, 'cli', 'local', 'start.ts'))) {
-    return { skipped: 'local/start.ts is absent (the local gateway of issue 5 has not landed on this branch)' };
+  if (!existsSync(join(REPO_ROOT, 'local', 'start.ts'))) {
+    return { skipped: 'local/start.ts is absent' };
   }
   const connections = options.connections ?? 10;
   const [port, issuerPort, dynamoPort] = [await freePort(), await freePort(), await freePort()];
@@ -112,7 +112,7 @@ export async function runGateway(options: { seconds: number; rounds: number; con
   progress(`gateway: starting the local mode on 127.0.0.1:${port}`);
   const logFile = join(dataDir, 'local-mode.log');
   const logFd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'cli', 'local', 'start.ts'), '--memory'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'local', 'start.ts'), '--memory'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', logFd, logFd],
     env: {

@@ -20,10 +20,10 @@ import { finishSection, progress } from './lib/child';
 import { algFixtures, ALGS, AUDIENCE, mintToken, prepareSignature, tamperSignature, type AlgFixture, type BenchAlg, type PreparedSignature } from './lib/fixtures';
 import { startRemoteDynamoDb } from './lib/remote-dynamodb';
 import { median, shuffle, summarize, type Summary } from './lib/stats';
-import { loadCore } from './lib/core-bundle';
+import { loadBaselineCore, loadCore } from './lib/core-bundle';
 import type { PeerAuthorizer, PeerConfig } from './peers/common';
 
-export type CaseGroup = 'overhead' | 'limit' | 'portcullis' | 'portcullis-prod' | 'peer' | 'library';
+export type CaseGroup = 'overhead' | 'limit' | 'portcullis' | 'portcullis-prod' | 'baseline' | 'peer' | 'library';
 export type CaseKind = 'floor' | 'raw' | 'first' | 'repeat' | 'refused' | 'apikey-hit' | 'apikey-miss';
 
 interface MicroCase {
@@ -60,9 +60,13 @@ export interface CaseResult {
   readonly ratioToLimit?: number;
   /** Median over rounds of p50(case) / p50(bare aws-jwt-verify handler, same algorithm and kind). */
   readonly ratioToBareAwsJwtVerify?: number;
+  /** With --baseline: median over rounds of p50(case) / p50(the same case on the baseline commit). */
+  readonly ratioToBaseline?: number;
 }
 
 export interface MicroResult {
+  /** With --baseline: the git ref timed side by side. */
+  readonly baseline?: string;
   readonly rounds: number;
   readonly iterations: number;
   readonly slices: number;
@@ -126,6 +130,21 @@ async function main(): Promise<void> {
   // decision) written to this process's stdout, which is /dev/null.
   const prod: AuthorizerHandler = createAuthorizerHandler(config, { keyStore: keyStore() });
   if (config.logLevel !== 'INFO' || config.metricsNamespace === undefined) throw new Error('expected the default INFO log with metrics');
+  // The same handler as of another commit, wired the same way (its own config parser, log and store).
+  const baseline = options.baseline === undefined ? undefined : (() => {
+    const core = loadBaselineCore(options.baseline!);
+    const baseConfig = core.loadConfig(authorizerEnv({ issuers: [{ issuer, jwksUri: jwksServer.jwksUri, ca: jwksServer.ca }], env: { KEY_TABLE_NAME: dynamo.tableName } }));
+    const store = new core.DynamoDbKeyStore({
+      tableName: dynamo.tableName,
+      endpoint: dynamo.endpoint,
+      region: TEST_REGION,
+      credentials: TEST_CREDENTIALS,
+      requestTimeoutMs: baseConfig.dynamoDbTimeoutMs,
+      connectTimeoutMs: baseConfig.dynamoDbConnectTimeoutMs,
+      maxAttempts: baseConfig.dynamoDbMaxAttempts,
+    });
+    return core.createAuthorizerHandler(baseConfig, { log: new core.DecisionLog({ serviceName: 'portcullis-bench', level: 'SILENT' }), keyStore: store });
+  })();
 
   const peerConfig: PeerConfig = { issuer, audience: AUDIENCE, jwksUri: jwksServer.jwksUri, jwks };
   const peers: Array<{ name: string; peer: PeerAuthorizer; algs: readonly BenchAlg[]; note?: string }> = [
@@ -198,6 +217,12 @@ async function main(): Promise<void> {
     cases.push({ name: `peer fast-jwt+cache ${alg} first`, group: 'peer', kind: 'first', alg, note: 'cache miss + insert', run: (i) => fastJwtCached.handler(pool[alg].events[i]!) });
     cases.push({ name: `library aws-jwt-verify verifySync ${alg}`, group: 'library', kind: 'first', alg, sync: true, note: 'library call only', run: (i) => peers[3]!.peer.verify(pool[alg].tokens[i]!) });
   }
+  if (baseline !== undefined) {
+    const note = `lambda/ as of ${options.baseline}`;
+    cases.push({ name: 'baseline RS256 first sighting', group: 'baseline', kind: 'first', alg: 'RS256', note, run: (i) => baseline.handler(pool.RS256.events[i]!) });
+    for (const alg of ALGS) cases.push({ name: `baseline ${alg} repeated token`, group: 'baseline', kind: 'repeat', alg, note, run: () => baseline.handler(repeated[alg].event) });
+    cases.push({ name: 'baseline API key cache hit', group: 'baseline', kind: 'apikey-hit', note, run: () => baseline.handler(hitEvent) });
+  }
   cases.push({ name: 'portcullis RS256 first (prod log+EMF)', group: 'portcullis-prod', kind: 'first', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: (i) => prod.handler(pool.RS256.events[i]!) });
   cases.push({ name: 'portcullis RS256 repeated (prod log+EMF)', group: 'portcullis-prod', kind: 'repeat', alg: 'RS256', note: 'INFO line + EMF, stdout=/dev/null', run: () => prod.handler(repeated.RS256.event) });
   cases.push({ name: 'portcullis API key cache hit', group: 'portcullis', kind: 'apikey-hit', note: 'SHA-256 + cache + policy', run: () => silent.handler(hitEvent) });
@@ -234,6 +259,10 @@ async function main(): Promise<void> {
     for (const { name, peer, algs } of peers) if (algs.includes(alg)) expectAllow(await peer.handler(pool[alg].events[0]!), pool[alg].events[0]!, `${name} ${alg}`);
   }
   expectAllow(await silent.handler(hitEvent), hitEvent, 'api key');
+  if (baseline !== undefined) {
+    for (const alg of ALGS) expectAllow(await baseline.handler(pool[alg].events[0]!), pool[alg].events[0]!, `baseline ${alg}`);
+    expectAllow(await baseline.handler(hitEvent), hitEvent, 'baseline api key');
+  }
   for (const c of selected) {
     await c.prepare?.(Math.min(c.iterations ?? warm, warm));
     c.enter?.();
@@ -282,6 +311,7 @@ async function main(): Promise<void> {
   const limitOf = (alg: BenchAlg | undefined) => selected.find((c) => c.kind === 'raw' && c.alg === alg);
   const bareOf = (c: MicroCase) =>
     c.kind === 'first' || c.kind === 'repeat' ? selected.find((p) => p.name === `peer aws-jwt-verify ${c.alg}`) : undefined;
+  const baselineOf = (c: MicroCase) => selected.find((p) => p.group === 'baseline' && p.kind === c.kind && p.alg === c.alg);
   const perRoundRatio = (c: MicroCase, ref: MicroCase | undefined) => {
     if (!ref || ref === c) return undefined;
     const a = perCase.get(c)!;
@@ -301,14 +331,15 @@ async function main(): Promise<void> {
       p50: median(rounds.map((s) => s.p50)),
       p99: median(rounds.map((s) => s.p99)),
       ratioToLimit: c.alg && c.kind !== 'raw' ? perRoundRatio(c, limitOf(c.alg)) : undefined,
-      ratioToBareAwsJwtVerify: c.group === 'portcullis' || c.group === 'portcullis-prod' ? perRoundRatio(c, bareOf(c)) : undefined,
+      ratioToBareAwsJwtVerify: c.group === 'portcullis' || c.group === 'portcullis-prod' || c.group === 'baseline' ? perRoundRatio(c, bareOf(c)) : undefined,
+      ratioToBaseline: c.group === 'portcullis' ? perRoundRatio(c, baselineOf(c)) : undefined,
     };
   });
 
   dynamo.stop();
   await jwksServer.stop();
   const { loadavg } = await import('node:os');
-  finishSection({ rounds: options.rounds, iterations: maxIterations, slices: options.slices, cases: results, node: process.version, loadAverage: loadavg() } satisfies MicroResult);
+  finishSection({ baseline: options.baseline, rounds: options.rounds, iterations: maxIterations, slices: options.slices, cases: results, node: process.version, loadAverage: loadavg() } satisfies MicroResult);
 }
 
 void main().catch((error: unknown) => {

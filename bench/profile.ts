@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   const jwtInternals = jwt as unknown as {
     options: { jwksCache: HardenedJwksCache };
     verifiedTokens: ClockCache<string, unknown>;
-    checkClaims(config: unknown, payload: unknown): { scopes: readonly string[] };
+    issuers: Map<string, unknown>;
+    checkClaims(entry: unknown, payload: unknown, header: unknown): { scopes: readonly string[] };
   };
   const jwksCache = jwtInternals.options.jwksCache;
   const issuerConfig = config.issuers[0]!;
@@ -130,7 +131,8 @@ async function main(): Promise<void> {
   const payloads = decomposedPool.map((d) => d.payload);
   const lru = new ClockCache<string, unknown>(config.verifiedTokenCacheMaxEntries);
   for (let i = 0; i < config.verifiedTokenCacheMaxEntries; i++) lru.set(`warm-${i}`, {}, 60_000, Date.now());
-  const identity = jwtInternals.checkClaims(issuerConfig, payloads[0]);
+  const issuerEntry = jwtInternals.issuers.get(issuer);
+  const identity = jwtInternals.checkClaims(issuerEntry, payloads[0], decomposedPool[0]!.header);
 
   // Authorize's own work after authentication, on the repeated-token handler's deps.
   const deps: AuthorizerDependencies = handlers.repeat.deps;
@@ -138,6 +140,7 @@ async function main(): Promise<void> {
   const held = new Set(identity.scopes);
   const routes = decideRoutes(deps.manifest, held);
   const statements = buildRouteStatements(arn.stageArn, deps.manifest, routes);
+  const scopeDecision = deps.policies.decide(identity.scopes);
   const infoLog = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis' });
   const infoLogNoWrite = new DecisionLog({ serviceName: 'portcullis-authorizer', level: 'INFO', metricsNamespace: 'Portcullis', write: () => undefined });
   const base = { method: 'GET', route: 'GET /items' };
@@ -165,14 +168,15 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'createVerify().update().verify(b64) (aws-jwt-verify\'s signature step)', depth: 4, note: 'what ours replaces', run: (i) => createVerify('RSA-SHA256').update(`${sigInputs[i]}`).verify({ key: verificationKey.keyObject, dsaEncoding: 'ieee-p1363' }, sigB64[i]!, 'base64') },
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
     { path: 'jwt-first', name: 'validateJwtFields (aws-jwt-verify claim step)', depth: 3, run: (i) => validateJwtFields(payloads[i]!, claimOptions) },
-    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerConfig, payloads[i]) },
+    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerEntry, payloads[i], decomposedPool[i]!.header) },
     { path: 'jwt-first', name: 'verified-token cache set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, note: 'async form; the handler peeks', run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },
     { path: 'authorize-rest', name: 'new Set(scopes) + decideRoutes', depth: 1, note: 'once per scope list', run: () => decideRoutes(deps.manifest, new Set(identity.scopes)) },
-    { path: 'authorize-rest', name: 'policy memo key + Map get', depth: 1, note: 'once per scope list+stage', run: () => deps.policyMemo.get(`${arn.stageArn}|${routes.allowed.join(',')}`) },
-    { path: 'authorize-rest', name: 'manifest.find + indexOf + includes', depth: 1, run: () => routes.allowed.includes(deps.manifest.routes.indexOf(deps.manifest.find('GET', '/items')!)) },
+    { path: 'authorize-rest', name: 'policies.decide (scope list WeakMap hit)', depth: 1, run: () => deps.policies.decide(identity.scopes) },
+    { path: 'authorize-rest', name: 'policies.policy (stage|routes key + Map hit)', depth: 1, run: () => deps.policies.policy(arn.stageArn, scopeDecision) },
+    { path: 'authorize-rest', name: 'manifest.find + indexOf + Set has', depth: 1, run: () => scopeDecision.allowed.has(deps.manifest.routes.indexOf(deps.manifest.find('GET', '/items')!)) },
     { path: 'authorize-rest', name: 'policyDocument (copy of memoised statements)', depth: 1, run: () => policyDocument(statements, undefined) },
     { path: 'authorize-rest', name: 'buildRouteStatements (memo miss only)', depth: 1, note: 'once per stage+scope set', run: () => buildRouteStatements(arn.stageArn, deps.manifest, routes) },
     // --- decision log

@@ -8,23 +8,15 @@ import type { ApiKeyAuthenticator } from './api-key-authenticator';
 import { assertCertificateBinding, type ClientCertificateContext } from './certificate-binding';
 import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
+import type { DecisionMemo } from './decision-memo';
 import { CredentialRejectedError } from './errors';
 import { isCompactJws, type TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import type { ApiKeyRecord } from './key-table-schema';
 import type { CacheKeyMode } from './cache-key-mode';
-import {
-  allowedByPattern,
-  buildRouteStatements,
-  decideRoutes,
-  parseMethodArn,
-  policyDocument,
-  requestPolicyDocument,
-  type AuthorizerContext,
-  type RouteDecision,
-} from './policy';
+import { parseMethodArn, requestPolicyDocument, type AuthorizerContext } from './policy';
 import type { CompiledManifest } from './route-manifest';
-import type { PolicyDocument, Statement } from 'aws-lambda';
+import { deepFreeze, type ScopeDecision, type ScopePolicies } from './scope-policies';
 
 export interface AuthorizerRequest {
   readonly methodArn: string;
@@ -46,9 +38,10 @@ export interface AuthorizerDependencies {
   readonly introspection?: TokenIntrospector;
   readonly apiKeys?: ApiKeyAuthenticator;
   readonly clientBindings: ClientBindingResolver;
-  /** Memo of route statements (and the Allow document) per (stage, allowed routes); built once per container. */
-  readonly policyMemo: Map<string, MemoisedPolicy>;
-  readonly decisionMemo: DecisionMemo;
+  /** What each scope list allows and its policy per stage, built once per container. */
+  readonly policies: ScopePolicies;
+  /** The last answer per cached credential. */
+  readonly decisions: DecisionMemo<AuthorizationDecision>;
 }
 
 export type DenyReason = 'insufficient_scope' | 'route_not_in_manifest';
@@ -63,9 +56,6 @@ export interface AuthorizationDecision {
   readonly result: APIGatewayAuthorizerResult;
 }
 
-/** Longest `scopes` context value; longer lists are cut at a scope boundary and flagged. */
-export const MAX_SCOPES_CONTEXT_LENGTH = 2048;
-
 /**
  * A verified credential: a token identity (with the usage binding of its client) or an API key record. Plain data,
  * no closures: nothing is allocated per request beyond this object.
@@ -73,10 +63,6 @@ export const MAX_SCOPES_CONTEXT_LENGTH = 2048;
 type VerifiedCaller =
   | { readonly kind: 'jwt'; readonly identity: JwtIdentity; readonly binding: UsageBinding; readonly cacheHit: boolean }
   | { readonly kind: 'apiKey'; readonly record: ApiKeyRecord; readonly cacheHit: boolean };
-
-const sourceOf = (caller: VerifiedCaller): object => (caller.kind === 'jwt' ? caller.identity : caller.record);
-const planOf = (caller: VerifiedCaller) => (caller.kind === 'jwt' ? caller.binding.plan : caller.record.plan);
-const usageKeyOf = (caller: VerifiedCaller) => (caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey);
 
 /** The context the backend receives: flat values only, absent ones left out (API Gateway refuses null values). */
 function contextOf(caller: VerifiedCaller, scopes: ScopeDecision): AuthorizerContext {
@@ -94,83 +80,6 @@ function contextOf(caller: VerifiedCaller, scopes: ScopeDecision): AuthorizerCon
   if (identity.clientId !== undefined) context.clientId = identity.clientId;
   if (binding.plan !== undefined) context.plan = binding.plan;
   return context;
-}
-
-/** Few distinct (stage, allowed routes) pairs exist; the memo is simply emptied if it ever grows past this. */
-const MAX_MEMOISED_POLICIES = 256;
-
-export interface MemoisedPolicy {
-  /** Identity-keyed route statements (Allow only). */
-  readonly statements: readonly Statement[];
-  /** The routes those statements allow by pattern. */
-  readonly patternAllowed: ReadonlySet<number>;
-  /** The document for a request the statements already answer (an allowed route by its pattern). */
-  readonly allowDocument: PolicyDocument;
-}
-
-export function createPolicyMemo(): Map<string, MemoisedPolicy> {
-  return new Map();
-}
-
-/** What a scope list decides, independent of the request: computed once per list (lists are frozen and cached). */
-interface ScopeDecision {
-  readonly routes: RouteDecision;
-  readonly allowed: ReadonlySet<number>;
-  /** The allowed routes, as part of the policy memo key. */
-  readonly memoSuffix: string;
-  readonly scopes: string;
-  readonly scopesTruncated: boolean;
-  /** This list's policies by stage ARN (the parsed ARN's string is reused, so no key is built per request). */
-  readonly policyByStage: Map<string, MemoisedPolicy>;
-}
-
-/** Stages one scope list is remembered for; a deployment has a few. */
-const MAX_STAGES_PER_SCOPE_LIST = 16;
-
-const scopeDecisions = new WeakMap<CompiledManifest, WeakMap<readonly string[], ScopeDecision>>();
-
-function decideScopes(manifest: CompiledManifest, scopes: readonly string[]): ScopeDecision {
-  let byScopes = scopeDecisions.get(manifest);
-  if (byScopes === undefined) {
-    byScopes = new WeakMap();
-    scopeDecisions.set(manifest, byScopes);
-  }
-  let decision = byScopes.get(scopes);
-  if (decision === undefined) {
-    const routes = decideRoutes(manifest, new Set(scopes));
-    const joined = scopes.join(' ');
-    const truncated = joined.length > MAX_SCOPES_CONTEXT_LENGTH;
-    decision = {
-      routes,
-      allowed: new Set(routes.allowed),
-      memoSuffix: routes.allowed.join(','),
-      scopes: truncated ? joined.slice(0, Math.max(joined.lastIndexOf(' ', MAX_SCOPES_CONTEXT_LENGTH), 0)) : joined,
-      scopesTruncated: truncated,
-      policyByStage: new Map(),
-    };
-    byScopes.set(scopes, decision);
-  }
-  return decision;
-}
-
-/** The last decision made for one verified credential (a cached token identity or key record), reused verbatim. */
-interface MemoisedDecision {
-  readonly methodArn: string;
-  readonly httpMethod: string;
-  readonly resource: string;
-  readonly plan?: string;
-  readonly usageIdentifierKey?: string;
-  readonly decision: AuthorizationDecision;
-}
-
-/**
- * Keyed by the cached identity or record object itself: an entry lives exactly as long as the cache keeps that
- * object (a new token verification or a re-read record is a new object), so the memo can never outlive a check.
- */
-export type DecisionMemo = WeakMap<object, MemoisedDecision>;
-
-export function createDecisionMemo(): DecisionMemo {
-  return new WeakMap();
 }
 
 /** A value now, or later: the common (cached, keys at hand) path stays synchronous, with no promise per layer. */
@@ -224,46 +133,32 @@ export function authorize(request: AuthorizerRequest, deps: AuthorizerDependenci
 }
 
 function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
-  const source = sourceOf(caller);
-  const plan = planOf(caller);
-  const usageIdentifierKey = usageKeyOf(caller);
-  // The same credential (already re-checked above: expiry, revocation by cache TTL) on the same route and stage
-  // with the same usage binding gets the same answer: reuse it instead of rebuilding policy and context.
-  const memo = deps.decisionMemo.get(source);
-  if (
-    memo !== undefined &&
-    memo.methodArn === request.methodArn &&
-    memo.resource === request.resource &&
-    memo.httpMethod === request.httpMethod &&
-    memo.plan === plan &&
-    memo.usageIdentifierKey === usageIdentifierKey
-  ) {
-    const d = memo.decision;
-    return { effect: d.effect, reason: d.reason, authMethod: d.authMethod, principalId: d.principalId, keyId: d.keyId, cacheHit: caller.cacheHit, result: d.result };
-  }
+  // A credential from the caches asking again for the same request and usage binding gets its last answer (the
+  // memo only holds answers given to cached credentials, so cacheHit is the same too).
+  const credential = caller.kind === 'jwt' ? caller.identity : caller.record;
+  const asked = {
+    methodArn: request.methodArn,
+    httpMethod: request.httpMethod,
+    resource: request.resource,
+    plan: caller.kind === 'jwt' ? caller.binding.plan : caller.record.plan,
+    usageIdentifierKey: caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey,
+  };
+  const remembered = caller.cacheHit ? deps.decisions.recall(credential, asked) : undefined;
+  if (remembered !== undefined) return remembered;
+  const decision = decideAfresh(request, deps, caller);
+  if (caller.cacheHit) deps.decisions.remember(credential, asked, decision);
+  return decision;
+}
 
+function decideAfresh(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
   const arn = parseMethodArn(request.methodArn);
-  const scopes = decideScopes(deps.manifest, caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
-  let policy = scopes.policyByStage.get(arn.stageArn);
-  if (policy === undefined) {
-    // Shared by every scope list that allows the same routes.
-    const memoKey = `${arn.stageArn}|${scopes.memoSuffix}`;
-    policy = deps.policyMemo.get(memoKey);
-    if (policy === undefined) {
-      const statements = deepFreeze(buildRouteStatements(arn.stageArn, deps.manifest, scopes.routes));
-      const patternAllowed = new Set(allowedByPattern(arn.stageArn, deps.manifest, scopes.routes));
-      policy = { statements, patternAllowed, allowDocument: deepFreeze(policyDocument(statements, undefined)) };
-      if (deps.policyMemo.size >= MAX_MEMOISED_POLICIES) deps.policyMemo.clear();
-      deps.policyMemo.set(memoKey, policy);
-    }
-    if (scopes.policyByStage.size >= MAX_STAGES_PER_SCOPE_LIST) scopes.policyByStage.clear();
-    scopes.policyByStage.set(arn.stageArn, policy);
-  }
-
-  const requested = deps.manifest.find(request.httpMethod, request.resource);
-  const requestedIndex = requested === undefined ? undefined : deps.manifest.routes.indexOf(requested);
-  const allowed = requestedIndex !== undefined && scopes.allowed.has(requestedIndex);
-  const reason = allowed ? 'authorized' : requested === undefined ? 'route_not_in_manifest' : 'insufficient_scope';
+  const scopes = deps.policies.decide(caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
+  const policy = deps.policies.policy(arn.stageArn, scopes);
+  const route = deps.manifest.find(request.httpMethod, request.resource);
+  const requested = route === undefined ? undefined : deps.manifest.routes.indexOf(route);
+  const allowed = requested !== undefined && scopes.allowed.has(requested);
+  const principalId = caller.kind === 'jwt' ? caller.identity.principal : caller.record.keyId;
+  const usageIdentifierKey = caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey;
   const document = requestPolicyDocument(
     {
       mode: deps.cacheKeyMode ?? 'identity',
@@ -273,41 +168,22 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
       routeStatements: policy.statements,
       patternAllowed: policy.patternAllowed,
       allowedRoutes: scopes.allowed,
-      requested: requestedIndex,
+      requested,
     },
     policy.allowDocument,
   );
-  const principalId = caller.kind === 'jwt' ? caller.identity.principal : caller.record.keyId;
 
-  const result: APIGatewayAuthorizerResult = {
-    principalId,
-    policyDocument: deepFreeze(document),
-    context: Object.freeze(contextOf(caller, scopes)),
-  };
+  const result: APIGatewayAuthorizerResult = { principalId, policyDocument: deepFreeze(document), context: Object.freeze(contextOf(caller, scopes)) };
   if (usageIdentifierKey !== undefined) result.usageIdentifierKey = usageIdentifierKey;
-  // Shared by every request the memo answers (and the policy by every caller with these scopes): all frozen, so no
-  // consumer can change an answer for the next request.
+  // Frozen like the shared policy inside it: what the handler returns is read, never changed.
   Object.freeze(result);
-  const decision: AuthorizationDecision = {
+  return {
     effect: allowed ? 'Allow' : 'Deny',
-    reason,
+    reason: allowed ? 'authorized' : route === undefined ? 'route_not_in_manifest' : 'insufficient_scope',
     authMethod: caller.kind,
     principalId,
     keyId: caller.kind === 'apiKey' ? caller.record.keyId : undefined,
     cacheHit: caller.cacheHit,
     result,
   };
-  // Remembered from the second sighting on: a credential seen once (most first-seen tokens) costs no memo entry.
-  if (caller.cacheHit) {
-    deps.decisionMemo.set(source, { methodArn: request.methodArn, httpMethod: request.httpMethod, resource: request.resource, plan, usageIdentifierKey, decision });
-  }
-  return decision;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -5,16 +5,19 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { ApiKeyAuthenticator } from './api-key-authenticator';
-import { authorize, createDecisionMemo, createPolicyMemo, type AuthorizerDependencies } from './authorize';
+import { authorize, type AuthorizerDependencies } from './authorize';
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
-import { DynamoDbKeyStore, errorName, type KeyStore } from './dynamodb-key-store';
+import { DecisionMemo } from './decision-memo';
+import { DynamoDbKeyStore, type KeyStore } from './dynamodb-key-store';
+import { errorName } from './error-name';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
 import { createIssuerFeatures, type IssuerFeatureOverrides } from './issuer-features';
+import { ScopePolicies } from './scope-policies';
 
 /** The message API Gateway maps to 401. Any other error becomes a 500. */
 export const UNAUTHORIZED = 'Unauthorized';
@@ -122,8 +125,8 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
       cacheMaxEntries: config.keyCacheMaxEntries,
       nowMs,
     }),
-    policyMemo: createPolicyMemo(),
-    decisionMemo: createDecisionMemo(),
+    policies: new ScopePolicies(config.manifest),
+    decisions: new DecisionMemo(),
   };
 
   const handler = async (

@@ -6,6 +6,7 @@
  * throttling table turns into a bounded 500, never a hang. Any failure is a {@link DependencyFaultError}.
  */
 import type { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { errorName } from './error-name';
 import { DependencyFaultError } from './errors';
 import {
   apiKeyPartitionKey,
@@ -113,9 +114,4 @@ export class DynamoDbKeyStore implements KeyStore {
       });
     }
   }
-}
-
-/** The SDK error's name (never its message, which may echo request data). */
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'UnknownError';
 }

@@ -27,7 +27,10 @@ export function startUsage(command: string = REPO_START_COMMAND): string {
                     without it, every route answers with the request and context it received
 
 Environment: PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000), AUTHORIZER_CACHE_TTL (60, 0 = off),
-AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30) and the authorizer settings: docs/local-mode.md, "Local settings".`;
+AUTHORIZER_CACHE_KEY (auto, identity or route), KEY_CACHE_TTL (30), MTLS_PORT (unset: no mutual TLS listener) and the
+authorizer settings: docs/local-mode.md, "Local settings".
+
+Runs until stopped: Ctrl-C, SIGTERM or SIGHUP to any process of it (npm's own included) stops everything.`;
 }
 
 export class StartUsageError extends Error {

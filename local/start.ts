@@ -2,12 +2,16 @@
  * `npm start [-- --memory] [--manifest FILE [--issuers FILE] [--backend URL]]`, from the package `portcullis local`
  * (cli/local-command.ts): the local mode (arguments: start-options.ts). Prints `Gateway ready at
  * http://127.0.0.1:<port>` once the gateway accepts requests, one access-log line per request, and the authorizer's
- * decision log. Ctrl-C (SIGINT) or SIGTERM stops everything. Startup problems (a port in use, a bad setting) are one
- * line on stderr and exit code 1.
+ * decision log. Startup problems (a port in use, a bad setting) are one line on stderr and exit code 1.
+ *
+ * Ctrl-C (SIGINT), SIGTERM or SIGHUP stops everything. The npm script execs tsx, so npm relays SIGINT and SIGTERM to
+ * tsx (and tsx to this process) rather than to a shell that would keep them; and the end of the process that
+ * launched it (npm killed outright) stops it too (launcher-watch.ts).
  */
 import { basename, extname, relative } from 'node:path';
 import { ConfigurationError } from '../lambda/errors';
 import type { AccessLogEntry } from './gateway-server';
+import { watchLauncher } from './launcher-watch';
 import { PortInUseError, PortNotPermittedError } from './listen';
 import { startLocalMode, type LocalMode } from './mode';
 import { oauthStartLines } from './oauth-start-lines';
@@ -30,6 +34,9 @@ function fail(message: string): never {
 // turn (see log-writer.ts), flushed before anything else is printed and on exit.
 const log = new LineWriter();
 process.on('exit', () => log.flush());
+// A terminal or pipe that closed under us must not kill the process before it has stopped its servers.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 
 function accessLog(entry: AccessLogEntry): void {
   let details = '';
@@ -109,9 +116,11 @@ export async function serve(args: StartOptions, defaults: ServeDefaults = {}): P
   // Ctrl-C reaches npm, tsx and this process at once, and npm and tsx relay it: signals within a second of the first
   // are that same Ctrl-C. A later one is the user insisting.
   let stoppingSince: number | undefined;
+  const LAUNCHER_EXITED = 'launcher exited';
   const shutdown = (signal: string) => {
     if (stoppingSince !== undefined) {
-      if (Date.now() - stoppingSince < 1000) return;
+      // The launcher's end is no user insisting: the stop under way finishes.
+      if (signal === LAUNCHER_EXITED || Date.now() - stoppingSince < 1000) return;
       process.stderr.write(`${signal} again: exiting now\n`);
       process.exit(130);
     }
@@ -129,6 +138,9 @@ export async function serve(args: StartOptions, defaults: ServeDefaults = {}): P
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+  // npm (or its shell) ended without passing the signal on: stop as if it had.
+  watchLauncher(() => shutdown(LAUNCHER_EXITED));
   return 0;
 }
 

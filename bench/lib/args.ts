@@ -18,6 +18,8 @@ export interface BenchOptions {
   /** Only cases whose name contains one of these strings (micro section). */
   readonly filter: readonly string[];
   readonly quick: boolean;
+  /** A git ref whose lambda/ is bundled too and timed side by side with the working tree (micro section). */
+  readonly baseline?: string;
 }
 
 export const ALL_SECTIONS = ['micro', 'cold', 'profile', 'cpu', 'gateway', 'cache-keys'] as const;
@@ -32,6 +34,8 @@ const HELP = `Usage: npm run bench -- [options]
   --gateway-seconds N autocannon duration per route per round (default 5)
   --only a,b          sections: micro, cold, profile, cpu, gateway, cache-keys (default: all but cpu)
   --filter s1,s2      micro cases whose name contains one of the strings
+  --baseline REF      also time lambda/ as of git ref REF (e.g. main, HEAD~3), side by side in the same
+                      rounds: cases "baseline ..." and a p50/baseline column (micro section)
   --quick             fewer rounds and iterations (a smoke run; figures are rough)
   --json              print one JSON document instead of tables
 `;
@@ -48,6 +52,14 @@ function listOption(argv: string[], name: string): string[] | undefined {
   const index = argv.indexOf(name);
   if (index < 0) return undefined;
   return (argv[index + 1] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function stringOption(argv: string[], name: string): string | undefined {
+  const index = argv.indexOf(name);
+  if (index < 0) return undefined;
+  const value = argv[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  return value;
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -71,6 +83,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     sections: new Set(only ?? ['micro', 'cold', 'profile', 'gateway', 'cache-keys']),
     filter: listOption(argv, '--filter') ?? [],
     quick,
+    baseline: stringOption(argv, '--baseline'),
   };
 }
 
@@ -85,5 +98,6 @@ export function optionsToArgv(options: BenchOptions): string[] {
     '--gateway-seconds', String(options.gatewaySeconds),
   ];
   if (options.filter.length > 0) argv.push('--filter', options.filter.join(','));
+  if (options.baseline !== undefined) argv.push('--baseline', options.baseline);
   return argv;
 }

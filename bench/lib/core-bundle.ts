@@ -4,7 +4,8 @@
  * code that runs in Lambda, not tsx's on-the-fly transform.
  */
 import { buildSync, type BuildOptions } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './child';
 
@@ -33,4 +34,38 @@ export function loadCore(options: { minify?: boolean } = {}): Core {
   buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [join(REPO_ROOT, 'bench', 'lib', 'core-entry.ts')], outfile, minify });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(outfile) as Core;
+}
+
+/** What the baseline bundle exports: the handler's wiring as of another commit. */
+export type BaselineCore = Pick<Core, 'loadConfig' | 'createAuthorizerHandler' | 'DecisionLog' | 'DynamoDbKeyStore'>;
+
+/**
+ * Bundles `lambda/` as of git ref `ref` (extracted under bench/results/, so that node_modules resolve from the
+ * repository) with the same options, and loads it: the code before a change, timed in the same process and rounds
+ * as the code after it.
+ */
+export function loadBaselineCore(ref: string): BaselineCore {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  const dir = join(REPO_ROOT, 'bench', 'results', `baseline-${commit.slice(0, 12)}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execSync(`git archive --format=tar ${commit} lambda | tar -x -C "${dir}"`, { cwd: REPO_ROOT });
+  const entry = join(dir, 'entry.ts');
+  writeFileSync(
+    entry,
+    [
+      "export { loadConfig } from './lambda/config';",
+      "export { createAuthorizerHandler } from './lambda/create-handler';",
+      "export { DecisionLog } from './lambda/decision-log';",
+      "export { DynamoDbKeyStore } from './lambda/dynamodb-key-store';",
+      '',
+    ].join('\n'),
+  );
+  const outfile = join(dir, 'bundle.min.js');
+  buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile, minify: true });
+  // Only the bundle is kept: the extracted sources would otherwise be type-checked with the repository's.
+  rmSync(join(dir, 'lambda'), { recursive: true, force: true });
+  rmSync(entry, { force: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(outfile) as BaselineCore;
 }

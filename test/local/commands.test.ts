@@ -2,12 +2,13 @@
  * The commands as a user runs them (`npm start` = `tsx local/start.ts`, `npm run token` = `tsx cli/token.ts`),
  * spawned as real processes on free ports with a temporary `.local/` (PORTCULLIS_LOCAL_DIR).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalMode } from '../../local/mode';
+import { eventually } from '../support/eventually';
 import { call, tempDataDir } from './local-helpers';
 
 const ROOT = join(__dirname, '../..');
@@ -24,13 +25,14 @@ interface Spawned {
 const children: ChildProcess[] = [];
 const blockers: Server[] = [];
 
-afterEach(async () => {
+// After all tests, not each: some run concurrently, and one test's end must not kill another's processes.
+afterAll(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
   for (const blocker of blockers.splice(0)) await new Promise((resolve) => blocker.close(resolve));
 });
 
-function run(script: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(TSX, [script, ...args], {
+function run(script: string, args: string[], env: Record<string, string>, command: readonly string[] = [TSX, script]): Spawned {
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
     cwd: ROOT,
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,6 +69,45 @@ async function occupiedPort(): Promise<number> {
 
 const FREE = { PORT: '0', ISSUER_PORT: '0', DYNAMODB_PORT: '0' };
 
+/** Every process below `root` (its children, theirs...), from `ps`. */
+function descendantsOf(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const line of execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    parentOf.set(pid!, ppid!);
+  }
+  const found: number[] = [];
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if ((ppid === root || found.includes(ppid)) && !found.includes(pid)) {
+        found.push(pid);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+const isRunning = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const refusesConnections = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+
 describe('npm start (local/start.ts)', () => {
   it('prints "Gateway ready at http://127.0.0.1:<port>" once it serves, and stops cleanly on SIGINT', async () => {
     const started = run('local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() });
@@ -88,7 +129,34 @@ describe('npm start (local/start.ts)', () => {
     expect(await started.exited).toBe(0);
   });
 
-  it.each([
+  it.concurrent.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)(
+    'stops everything (gateway, issuer, store; tsx and node) when %s reaches npm\'s process alone',
+    async (signal) => {
+      // npm -> tsx -> node (the script execs tsx): npm relays SIGTERM and SIGINT to tsx, which relays them to node.
+      // SIGKILL is relayed by no one: node notices that its launcher is gone (local/launcher-watch.ts).
+      const npm = run('', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() }, ['npm', 'start', '--silent', '--']);
+      const [, gatewayPort] = await waitFor(npm, READY);
+      const storePort = /^Key store at http:\/\/127\.0\.0\.1:(\d+)/m.exec(npm.stdout)![1]!;
+      const issuerPort = /^Issuer at https:\/\/127\.0\.0\.1:(\d+)/m.exec(npm.stdout)![1]!;
+      const below = descendantsOf(npm.child.pid!);
+      expect(below.length).toBeGreaterThanOrEqual(2); // at least tsx and the node process running start.ts
+
+      npm.child.kill(signal);
+      await eventually(async () => {
+        for (const port of [gatewayPort, issuerPort, storePort]) expect(await refusesConnections(Number(port)), `port ${port}`).toBe(true);
+        expect(below.filter(isRunning)).toEqual([]);
+      }, { timeoutMs: 15_000, intervalMs: 100 });
+    },
+  );
+
+  it('--help gives the gateway cache default the gateway uses (60 s, as the CDK construct)', async () => {
+    const help = run('local/start.ts', ['--help'], {});
+    expect(await help.exited).toBe(0);
+    expect(help.stdout).toContain('AUTHORIZER_CACHE_TTL (60, 0 = off)');
+    expect(help.stdout).toContain('PORT (3000), ISSUER_PORT (3001), DYNAMODB_PORT (8000)');
+  });
+
+  it.concurrent.each([
     ['PORT', 'local gateway'],
     ['ISSUER_PORT', 'local OAuth issuer'],
     ['DYNAMODB_PORT', 'local DynamoDB store'],

@@ -3,17 +3,16 @@
  * (key record + usage key in the local registry), and token requests against the local issuer.
  */
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
 import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table-schema';
 import { LOCAL_KEY_PREFIX } from '../../infra/sample-api';
 import type { LocalMode } from '../../local/mode';
+import { makeTempDir } from '../support/temp-dir';
 
 export function tempDataDir(): string {
-  return mkdtempSync(join(tmpdir(), 'portcullis-local-'));
+  return makeTempDir('portcullis-local-');
 }
 
 export interface CreatedKey {

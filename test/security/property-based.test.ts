@@ -1,6 +1,6 @@
 /**
- * Property-based and fuzz tests (fast-check) through the real handler. Seeded and bounded: the seed is printed and
- * FC_SEED=<seed> replays a run. Properties:
+ * Property-based and fuzz tests (fast-check) through the real handler. Seeded and bounded (test/support/property-run.ts:
+ * a fixed seed, printed; FC_SEED=<seed> runs another). Properties:
  *   - nothing but the genuine credential, spelled exactly, is ever allowed;
  *   - bad input only ever produces `Unauthorized` (never a 500, never a crash);
  *   - every call settles within a bound (no hang).
@@ -15,10 +15,10 @@ import { apiKeyItem, type ApiKeyRecord, type Item } from '../../lambda/key-table
 import { createHarness, requestEvent, storeApiKey, type Harness } from '../support/authorizer-harness';
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../support/local-dynamodb';
+import { checkProperty } from '../support/property-run';
 
-const SEED = Number(process.env.FC_SEED ?? Date.now() % 2_147_483_647);
-const RUN = { seed: SEED, numRuns: 300, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: false };
-console.log(`property-based tests: seed ${SEED} (replay with FC_SEED=${SEED})`);
+/** A run stopped by the time limit must have run a quarter of its cases (property-run.ts's default minimum). */
+const RUN = { numRuns: 300, timeLimitMs: 15_000 };
 
 let dynamo: LocalDynamoDb;
 let jwks: JwksServer;
@@ -84,7 +84,7 @@ const hostileString = (maxLength: number) => fc.array(hostileChar, { maxLength }
 describe('Arbitrary Authorization headers', () => {
   it('never allow, and fail only with Unauthorized', async () => {
     const scheme = fc.constantFrom('Bearer ', 'bearer ', 'ApiKey ', 'Basic ', 'Digest ', '', 'Bearer  ', 'BEARER\t');
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(scheme, hostileString(300), async (prefix, body) => {
         const result = await outcome(requestEvent({ authorization: prefix + body }));
         expect(['unauthorized']).toContain(result);
@@ -96,7 +96,7 @@ describe('Arbitrary Authorization headers', () => {
   it('never allow with arbitrary header maps (duplicates, casing, nulls)', async () => {
     const name = fc.constantFrom('Authorization', 'authorization', 'AUTHORIZATION', 'X-Api-Key', 'Cookie');
     const value = fc.oneof(fc.constant(`Bearer ${'x'}`), hostileString(40), fc.constant(''));
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(
         fc.dictionary(name, value, { maxKeys: 4 }),
         fc.dictionary(name, fc.array(value, { maxLength: 3 }), { maxKeys: 4 }),
@@ -119,7 +119,7 @@ describe('Mutated genuine tokens', () => {
       fc.record({ kind: fc.constant('drop' as const), at: fc.nat(2) }),
       fc.record({ kind: fc.constant('insert' as const), index: fc.nat(), text: hostileString(3) }),
     );
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(fc.nat(4), fc.array(mutation, { minLength: 1, maxLength: 3 }), async (which, mutations) => {
         const genuine = genuineTokens[which % genuineTokens.length]!;
         let token = genuine;
@@ -149,7 +149,7 @@ describe('Mutated genuine tokens', () => {
   });
 
   it('any signature bytes of any length under any of the issuer\'s keys are a 401, never a 500', async () => {
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(fc.nat(4), fc.uint8Array({ maxLength: 600 }), async (which, signature) => {
         const genuine = genuineTokens[which % genuineTokens.length]!;
         const token = `${genuine.slice(0, genuine.lastIndexOf('.'))}.${base64url(Buffer.from(signature))}`;
@@ -173,7 +173,7 @@ describe('Mutated genuine tokens', () => {
       fc.integer({ min: 1000, max: 6000 }).map((size) => JSON.stringify({ alg: 'RS256', kid: 'rsa-1', pad: 'x'.repeat(size) })),
       hostileString(60),
     );
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(headerText, async (header) => {
         const token = `${base64url(header)}.${payload}.${signature}`;
         const result = await outcome(bearer(token));
@@ -192,7 +192,7 @@ describe('Mutated genuine tokens', () => {
       { requiredKeys: ['iss'] },
     );
     const headerExtras = fc.record({ kid: anyJson, typ: anyJson, cty: anyJson, x5t: anyJson }, { requiredKeys: [] });
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(fc.nat(4), claims, headerExtras, fc.boolean(), async (which, payload, extras, keepKid) => {
         const key = signingKeys[which % signingKeys.length]!;
         const header = keepKid ? { ...extras, kid: key.kid } : extras;
@@ -213,7 +213,7 @@ describe('Mutated genuine tokens', () => {
       scope: fc.oneof(fc.constantFrom('items:read', 'items:admin', '', ' items:read  '), hostileString(20)),
       sub: fc.oneof(fc.constant('u'), hostileString(20), fc.constant(undefined)),
     });
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(claims, async (c) => {
         const token = signJwt(rsa, c as Record<string, unknown>);
         const result = await outcome(bearer(token));
@@ -245,7 +245,7 @@ describe('Mutated API keys and records', () => {
       fc.record({ kind: fc.constant('case' as const), index: fc.nat() }),
       fc.record({ kind: fc.constant('repeat' as const), times: fc.integer({ min: 2, max: 300 }) }),
     );
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(edit, fc.constantFrom('ApiKey', 'Basic'), async (e, scheme) => {
         let key = genuineKey;
         if (e.kind === 'replace') {
@@ -295,7 +295,7 @@ describe('Mutated API keys and records', () => {
       (item: Item) => void (item.owner = { S: 'x'.repeat(300) }),
       // (An owner of another type cannot be stored at all: the byOwner index key must be a string.)
     );
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(fc.array(corruption, { minLength: 1, maxLength: 3 }), async (corruptions) => {
         const key = generateApiKey('ptc_test_');
         const item = apiKeyItem(hashApiKey(key), base());

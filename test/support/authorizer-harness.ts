@@ -3,8 +3,7 @@
  * tokens, configuration given as the environment variables the stack sets. Nothing of ours is replaced.
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
@@ -15,6 +14,7 @@ import { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
 import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table-schema';
 import type { RouteManifest } from '../../lambda/route-manifest';
 import { TEST_CREDENTIALS, TEST_REGION, type LocalDynamoDb } from './local-dynamodb';
+import { makeTempDir } from './temp-dir';
 
 export const TEST_MANIFEST: RouteManifest = {
   routes: [
@@ -115,7 +115,8 @@ export interface Harness extends AuthorizerHandler {
   readonly warnings: Array<Record<string, unknown>>;
 }
 
-const caDir = mkdtempSync(join(tmpdir(), 'portcullis-ca-'));
+/** Made on first use (the bench imports this module too), removed at the end of the test file. */
+let caDir: string | undefined;
 
 export function authorizerEnv(options: HarnessOptions): Record<string, string> {
   const env: Record<string, string> = {
@@ -134,6 +135,7 @@ export function authorizerEnv(options: HarnessOptions): Record<string, string> {
         ...(issuer.scopeClaim ? { scopeClaim: issuer.scopeClaim } : {}),
       })),
     );
+    caDir ??= makeTempDir('portcullis-ca-');
     const caFile = join(caDir, `ca-${options.issuers.length}-${Math.random().toString(36).slice(2)}.pem`);
     writeFileSync(caFile, options.issuers.map((issuer) => issuer.ca).join('\n'));
     env.JWKS_EXTRA_CA_FILE = caFile;
