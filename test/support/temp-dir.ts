@@ -8,6 +8,9 @@ import { join } from 'node:path';
 
 const made: string[] = [];
 
+// Outside vitest (the bench imports the test harness) no setup file runs: remove them when the process exits.
+process.once('exit', () => removeTempDirs());
+
 /** A new empty directory under the system temp dir, named `<prefix>XXXXXX`, removed at the end of the test file. */
 export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
