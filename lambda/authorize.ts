@@ -136,6 +136,8 @@ export function authorize(request: AuthorizerRequest, deps: AuthorizerDependenci
 function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
   // A credential from the caches asking again for the same request and usage binding gets its last answer (the
   // memo only holds answers given to cached credentials, so cacheHit is the same too).
+  // A credential seen for the first time has no answer to recall: no memo work (nor the question's object) for it.
+  if (!caller.cacheHit) return decideAfresh(request, deps, caller);
   const credential = caller.kind === 'jwt' ? caller.identity : caller.record;
   const asked = {
     methodArn: request.methodArn,
@@ -144,10 +146,10 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
     plan: caller.kind === 'jwt' ? caller.binding.plan : caller.record.plan,
     usageIdentifierKey: caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey,
   };
-  const remembered = caller.cacheHit ? deps.decisions.recall(credential, asked) : undefined;
+  const remembered = deps.decisions.recall(credential, asked);
   if (remembered !== undefined) return remembered;
   const decision = decideAfresh(request, deps, caller);
-  if (caller.cacheHit) deps.decisions.remember(credential, asked, decision);
+  deps.decisions.remember(credential, asked, decision);
   return decision;
 }
 
