@@ -15,7 +15,7 @@ import type { TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import type { ApiKeyRecord } from './key-table-schema';
 import type { CacheKeyMode } from './cache-key-mode';
-import { parseMethodArn, requestPolicyDocument, type AuthorizerContext } from './policy';
+import { requestPolicyDocument, type AuthorizerContext, type MethodArnMemo } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import { deepFreeze, type ScopeDecision, type ScopePolicies } from './scope-policies';
 
@@ -43,6 +43,8 @@ export interface AuthorizerDependencies {
   readonly policies: ScopePolicies;
   /** The last answer per cached credential. */
   readonly decisions: DecisionMemo<AuthorizationDecision>;
+  /** The last method ARN parsed. */
+  readonly methodArns: MethodArnMemo;
 }
 
 export type DenyReason = 'insufficient_scope' | 'route_not_in_manifest';
@@ -154,7 +156,7 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
 }
 
 function decideAfresh(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
-  const arn = parseMethodArn(request.methodArn);
+  const arn = deps.methodArns.parse(request.methodArn);
   const scopes = deps.policies.decide(caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
   const policy = deps.policies.policy(arn.stageArn, scopes);
   const route = deps.manifest.find(request.httpMethod, request.resource);

@@ -18,6 +18,7 @@ import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
 import type { IssuerFeatureOverrides, IssuerFeatures } from './issuer-features';
 import { optionalFeatures } from './optional-features-loader';
+import { MethodArnMemo } from './policy';
 import { ScopePolicies } from './scope-policies';
 
 /** The message API Gateway maps to 401. Any other error becomes a 500. */
@@ -126,6 +127,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     }),
     policies: new ScopePolicies(config.manifest),
     decisions: new DecisionMemo(),
+    methodArns: new MethodArnMemo(),
   };
 
   const handler = async (
