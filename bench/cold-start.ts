@@ -14,7 +14,8 @@ import { gzipSync } from 'node:zlib';
 import { TEST_MANIFEST } from '../test/support/authorizer-harness';
 import { runFirstDecision, type FirstDecisionResult } from './first-decision';
 import { REPO_ROOT, progress } from './lib/child';
-import { LAMBDA_BUILD_OPTIONS } from './lib/core-bundle';
+import { buildExtensionsNextTo, LAMBDA_BUILD_OPTIONS } from './lib/core-bundle';
+import { EXTENSIONS_FILE } from '../infra/handler-bundle';
 import { median, shuffle } from './lib/stats';
 
 export interface ColdVariant {
@@ -31,6 +32,11 @@ export interface ColdVariant {
 export interface ColdStartResult {
   readonly runs: number;
   readonly variants: ColdVariant[];
+  /**
+   * The optional features' file (lambda/optional-features.ts), shipped next to the handler's and loaded only when a
+   * setting uses them (provider presets, discovery, introspection): not loaded by the variants timed here.
+   */
+  readonly extensions?: { readonly bytes: number; readonly gzipBytes: number };
   /** Whether @aws-sdk/client-dynamodb was in require.cache after loading the bundle. */
   readonly sdkLoadedAtStart: { jwtOnly: boolean; full: boolean };
   /** The first decision of a fresh process, JWKS on an HTTPS server (bench/first-decision.ts). */
@@ -76,6 +82,9 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
   };
   const peerEnv = { ...baseEnv, PEER_ISSUER: issuer, PEER_AUDIENCE: 'portcullis-api', PEER_JWKS_URI: `${issuer}.well-known/jwks.json` };
   const portcullis = bundle('portcullis', { entryPoints: [join(REPO_ROOT, 'lambda', 'index.ts')] });
+  buildExtensionsNextTo(portcullis.file);
+  const extensionsFile = join(OUT, EXTENSIONS_FILE);
+  const extensions = { bytes: statSync(extensionsFile).size, gzipBytes: gzipSync(readFileSync(extensionsFile), { level: 9 }).length };
   const awsJwtVerifyAlone = bundle('aws-jwt-verify-alone', {
     stdin: { contents: "export { JwtVerifier } from 'aws-jwt-verify';\n", resolveDir: REPO_ROOT, loader: 'ts' },
   });
@@ -150,6 +159,7 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
   const firstDecision = await runFirstDecision({ portcullis: portcullis.file, peerAwsJwtVerify: peerBuilt.get('aws-jwt-verify')! }, runs);
   return {
     runs,
+    extensions,
     sdkLoadedAtStart,
     firstDecision,
     variants: variants.map((v) => ({

@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     options: { jwksCache: HardenedJwksCache };
     verifiedTokens: ClockCache<string, unknown>;
     issuers: Map<string, unknown>;
-    checkClaims(entry: unknown, payload: unknown, header: unknown): { scopes: readonly string[] };
+    checkClaims(entry: unknown, payload: unknown, header: unknown, nowMs: number): { scopes: readonly string[] };
   };
   const jwksCache = jwtInternals.options.jwksCache;
   const issuerConfig = config.issuers[0]!;
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const lru = new ClockCache<string, unknown>(config.verifiedTokenCacheMaxEntries);
   for (let i = 0; i < config.verifiedTokenCacheMaxEntries; i++) lru.set(`warm-${i}`, {}, 60_000, Date.now());
   const issuerEntry = jwtInternals.issuers.get(issuer);
-  const identity = jwtInternals.checkClaims(issuerEntry, payloads[0], decomposedPool[0]!.header);
+  const identity = jwtInternals.checkClaims(issuerEntry, payloads[0], decomposedPool[0]!.header, Date.now());
 
   // Authorize's own work after authentication, on the repeated-token handler's deps.
   const deps: AuthorizerDependencies = handlers.repeat.deps;
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'createVerify().update().verify(b64) (aws-jwt-verify\'s signature step)', depth: 4, note: 'what ours replaces', run: (i) => createVerify('RSA-SHA256').update(`${sigInputs[i]}`).verify({ key: verificationKey.keyObject, dsaEncoding: 'ieee-p1363' }, sigB64[i]!, 'base64') },
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
     { path: 'jwt-first', name: 'validateJwtFields (aws-jwt-verify claim step)', depth: 3, run: (i) => validateJwtFields(payloads[i]!, claimOptions) },
-    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerEntry, payloads[i], decomposedPool[i]!.header) },
+    { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerEntry, payloads[i], decomposedPool[i]!.header, Date.now()) },
     { path: 'jwt-first', name: 'verified-token cache set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },

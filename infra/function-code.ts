@@ -15,7 +15,7 @@ import type * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
-import { bundleHandler, HANDLER_FILE } from './handler-bundle';
+import { bundleHandler, HANDLER_FILE, HANDLER_FILES } from './handler-bundle';
 
 export type HandlerSource =
   | { readonly kind: 'prebuilt'; readonly dir: string }
@@ -50,7 +50,7 @@ export interface StagedFile {
  */
 export function writeFunctionCode(dir: string, handler: HandlerSource, bundlingRequired: boolean, files: readonly StagedFile[]): void {
   if (handler.kind === 'prebuilt') {
-    for (const file of [HANDLER_FILE, `${HANDLER_FILE}.map`]) {
+    for (const file of HANDLER_FILES.flatMap((name) => [name, `${name}.map`])) {
       if (existsSync(path.join(handler.dir, file))) copyFileSync(path.join(handler.dir, file), path.join(dir, file));
     }
   } else if (bundlingRequired) {

@@ -1,6 +1,10 @@
 /**
  * How the authorizer handler is bundled: one definition, used by `npm run build` (the prebuilt handler the package
  * ships, `dist/handler/`) and by the construct inside this repository, where it builds from `lambda/` source.
+ *
+ * Two files: `index.js`, the handler, loaded at cold start; `extensions.js`, the optional features
+ * (lambda/optional-features.ts: provider presets, discovery, introspection), which `index.js` requires only when a
+ * setting uses them (lambda/optional-features-loader.ts).
  */
 import * as path from 'node:path';
 
@@ -10,20 +14,39 @@ export const HANDLER_SOURCE_ENTRY = path.resolve(__dirname, '..', 'lambda', 'ind
 /** The bundle's file name inside the function's code (`index.handler`). */
 export const HANDLER_FILE = 'index.js';
 
+/** The optional features' file, next to {@link HANDLER_FILE}. */
+export const EXTENSIONS_FILE = 'extensions.js';
+
+/** Every file the bundle writes (each with a `.map` beside it). */
+export const HANDLER_FILES: readonly string[] = [HANDLER_FILE, EXTENSIONS_FILE];
+
+/** The entry of the optional features, next to the handler's entry. */
+export function extensionsEntry(handlerEntry: string): string {
+  return path.join(path.dirname(handlerEntry), 'optional-features.ts');
+}
+
+/**
+ * What keeps the optional features out of the handler's file: the loader's source import becomes dead code (and is
+ * dropped) once PORTCULLIS_EXTENSIONS_FILE is defined, and the file it requires instead stays external.
+ */
+export const SPLIT_BUILD_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({
+  define: { PORTCULLIS_EXTENSIONS_FILE: JSON.stringify(`./${EXTENSIONS_FILE}`) },
+  external: ['@aws-sdk/*', `./${EXTENSIONS_FILE}`],
+});
+
 interface EsbuildLike {
   buildSync(options: Record<string, unknown>): { errors: unknown[] };
 }
 
 /**
- * Bundles the handler with esbuild into `outdir` (a dev dependency: only this repository builds from source). Minified
- * CommonJS for Node 22+, with a source map without sources; the AWS SDK v3 stays external (the runtimes ship it).
+ * Bundles the handler with esbuild into `outdir` (a dev dependency: only this repository builds from source): the
+ * files of {@link HANDLER_FILES}. Minified CommonJS for Node 22+, with source maps without sources; the AWS SDK v3
+ * stays external (the runtimes ship it).
  */
 export function bundleHandler(entry: string, outdir: string): void {
   // Required lazily: a consumer of the package never builds from source, so never loads esbuild.
   const esbuild = require('esbuild') as EsbuildLike;
-  esbuild.buildSync({
-    entryPoints: [entry],
-    outfile: path.join(outdir, HANDLER_FILE),
+  const common = {
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -31,9 +54,10 @@ export function bundleHandler(entry: string, outdir: string): void {
     minify: true,
     sourcemap: true,
     sourcesContent: false,
-    external: ['@aws-sdk/*'],
     logLevel: 'error',
     legalComments: 'none',
-  });
+    ...SPLIT_BUILD_OPTIONS,
+  };
+  esbuild.buildSync({ ...common, entryPoints: [entry], outfile: path.join(outdir, HANDLER_FILE) });
+  esbuild.buildSync({ ...common, entryPoints: [extensionsEntry(entry)], outfile: path.join(outdir, EXTENSIONS_FILE) });
 }
-

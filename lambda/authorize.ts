@@ -10,11 +10,12 @@ import type { ClientBindingResolver, UsageBinding } from './client-bindings';
 import { extractCredential, type HeaderMap, type MultiValueHeaderMap } from './credentials';
 import type { DecisionMemo } from './decision-memo';
 import { CredentialRejectedError } from './errors';
-import { isCompactJws, type TokenIntrospector } from './introspection';
+import { isCompactJws } from './compact-jws';
+import type { TokenIntrospector } from './introspection';
 import type { JwtAuthenticator, JwtIdentity } from './jwt-authenticator';
 import type { ApiKeyRecord } from './key-table-schema';
 import type { CacheKeyMode } from './cache-key-mode';
-import { parseMethodArn, requestPolicyDocument, type AuthorizerContext } from './policy';
+import { requestPolicyDocument, type AuthorizerContext, type MethodArnMemo } from './policy';
 import type { CompiledManifest } from './route-manifest';
 import { deepFreeze, type ScopeDecision, type ScopePolicies } from './scope-policies';
 
@@ -42,6 +43,8 @@ export interface AuthorizerDependencies {
   readonly policies: ScopePolicies;
   /** The last answer per cached credential. */
   readonly decisions: DecisionMemo<AuthorizationDecision>;
+  /** The last method ARN parsed. */
+  readonly methodArns: MethodArnMemo;
 }
 
 export type DenyReason = 'insufficient_scope' | 'route_not_in_manifest';
@@ -135,6 +138,8 @@ export function authorize(request: AuthorizerRequest, deps: AuthorizerDependenci
 function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
   // A credential from the caches asking again for the same request and usage binding gets its last answer (the
   // memo only holds answers given to cached credentials, so cacheHit is the same too).
+  // A credential seen for the first time has no answer to recall: no memo work (nor the question's object) for it.
+  if (!caller.cacheHit) return decideAfresh(request, deps, caller);
   const credential = caller.kind === 'jwt' ? caller.identity : caller.record;
   const asked = {
     methodArn: request.methodArn,
@@ -143,15 +148,15 @@ function decide(request: AuthorizerRequest, deps: AuthorizerDependencies, caller
     plan: caller.kind === 'jwt' ? caller.binding.plan : caller.record.plan,
     usageIdentifierKey: caller.kind === 'jwt' ? caller.binding.usageIdentifierKey : caller.record.usageIdentifierKey,
   };
-  const remembered = caller.cacheHit ? deps.decisions.recall(credential, asked) : undefined;
+  const remembered = deps.decisions.recall(credential, asked);
   if (remembered !== undefined) return remembered;
   const decision = decideAfresh(request, deps, caller);
-  if (caller.cacheHit) deps.decisions.remember(credential, asked, decision);
+  deps.decisions.remember(credential, asked, decision);
   return decision;
 }
 
 function decideAfresh(request: AuthorizerRequest, deps: AuthorizerDependencies, caller: VerifiedCaller): AuthorizationDecision {
-  const arn = parseMethodArn(request.methodArn);
+  const arn = deps.methodArns.parse(request.methodArn);
   const scopes = deps.policies.decide(caller.kind === 'jwt' ? caller.identity.scopes : caller.record.scopes);
   const policy = deps.policies.policy(arn.stageArn, scopes);
   const route = deps.manifest.find(request.httpMethod, request.resource);

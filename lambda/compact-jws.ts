@@ -8,6 +8,14 @@ import { decomposeUnverifiedJwt, type DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtHeader, JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { CredentialRejectedError, withoutStack } from './errors';
 
+/** True for a compact JWS (three dot-separated segments): those are verified as JWTs, never sent to introspection. */
+export function isCompactJws(token: string): boolean {
+  const first = token.indexOf('.');
+  if (first < 0) return false;
+  const second = token.indexOf('.', first + 1);
+  return second > 0 && token.indexOf('.', second + 1) === -1;
+}
+
 /** Asymmetric algorithms only: an HMAC "signed" with a public key is the classic confusion attack. */
 export const ACCEPTED_ALGORITHMS: ReadonlySet<string> = new Set(['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA']);
 

@@ -17,11 +17,12 @@ import {
   assertIssuerSetConsistent,
   COGNITO_EXTENSION_FIELDS,
   EXTENSION_FIELDS,
-  expandTenantTemplates,
+  hasTenantTemplate,
   parseIssuerExtensions,
   withIssuerDefaults,
   type IssuerExtensions,
 } from './issuer-config';
+import { optionalFeatures } from './optional-features-loader';
 import { compileManifest, type CompiledManifest } from './route-manifest';
 import { CACHE_KEY_MODES, parseCacheKeyMode, type CacheKeyMode } from './cache-key-mode';
 
@@ -141,7 +142,8 @@ export function parseIssuers(value: unknown, setting = 'JWT_ISSUERS'): IssuerCon
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ConfigurationError(setting, 'must be a JSON array of issuer objects');
   // issuer-config.ts: tenant templates, provider presets, discovery and the extension fields.
-  const issuers = expandTenantTemplates(setting, value).map((entry: unknown, index): IssuerConfig => {
+  const entries = hasTenantTemplate(value) ? optionalFeatures().expandTenantTemplates(setting, value) : value;
+  const issuers = entries.map((entry: unknown, index): IssuerConfig => {
     const where = `[${index}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       throw new ConfigurationError(setting, `${where} must be an object`);

@@ -16,7 +16,9 @@ import { CredentialRejectedError, DependencyFaultError, withoutStack } from './e
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
-import { createIssuerFeatures, type IssuerFeatureOverrides } from './issuer-features';
+import type { IssuerFeatureOverrides, IssuerFeatures } from './issuer-features';
+import { optionalFeatures } from './optional-features-loader';
+import { MethodArnMemo } from './policy';
 import { ScopePolicies } from './scope-policies';
 
 /** The message API Gateway maps to 401. Any other error becomes a 500. */
@@ -58,20 +60,18 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
           maxAttempts: config.dynamoDbMaxAttempts,
         }));
 
-  const issuerFeatures = createIssuerFeatures(config, nowMs, overrides.issuerFeatures);
+  // Discovery and introspection ship with the optional features: loaded only when an issuer uses one of them.
+  const issuerFeatures: IssuerFeatures | undefined = config.issuers.some((issuer) => issuer.discovery !== undefined || issuer.introspection !== undefined)
+    ? optionalFeatures().createIssuerFeatures(config, nowMs, overrides.issuerFeatures)
+    : undefined;
+  const fetchJwks = createJwksFetcher({ timeoutMs: config.jwksTimeoutMs, maxBytes: config.jwksMaxBytes, extraCa: config.jwksExtraCa });
   const jwt: JwtAuthenticator | undefined =
     config.issuers.length === 0
       ? undefined
       : new JwtAuthenticator({
           issuers: config.issuers,
           jwksCache: new HardenedJwksCache({
-            fetchDocument: issuerFeatures.withDiscovery(
-              createJwksFetcher({
-                timeoutMs: config.jwksTimeoutMs,
-                maxBytes: config.jwksMaxBytes,
-                extraCa: config.jwksExtraCa,
-              }),
-            ),
+            fetchDocument: issuerFeatures?.withDiscovery(fetchJwks) ?? fetchJwks,
             refetchIntervalMs: config.jwksRefetchIntervalSeconds * 1000,
             maxAgeMs: config.jwksMaxAgeSeconds * 1000,
             nowMs,
@@ -115,7 +115,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     manifest: config.manifest,
     cacheKeyMode: config.cacheKeyMode,
     jwt,
-    introspection: issuerFeatures.introspection,
+    introspection: issuerFeatures?.introspection,
     apiKeys,
     clientBindings: new ClientBindingResolver({
       store: keyStore,
@@ -127,6 +127,7 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     }),
     policies: new ScopePolicies(config.manifest),
     decisions: new DecisionMemo(),
+    methodArns: new MethodArnMemo(),
   };
 
   const handler = async (

@@ -54,7 +54,21 @@ export function withoutStack<T>(create: () => T): T {
   }
 }
 
+/**
+ * The bundle ships optional features in a second file (extensions.js, see optional-features.ts) holding its own copy
+ * of this module, so `instanceof` checks a brand both copies share (`Symbol.for`) rather than the class object: an
+ * error thrown by either copy is recognised by both.
+ */
+function brand(target: { prototype: object }, name: string): (value: unknown) => boolean {
+  const key = Symbol.for(`portcullis.${name}`);
+  Object.defineProperty(target.prototype, key, { value: true });
+  return (value) => typeof value === 'object' && value !== null && key in value;
+}
+
 export class CredentialRejectedError extends Error {
+  static override [Symbol.hasInstance](value: unknown): value is CredentialRejectedError {
+    return isRejected(value);
+  }
   public readonly code: RejectionCode;
 
   constructor(code: RejectionCode, message: string, options?: { cause?: unknown }) {
@@ -68,6 +82,9 @@ export class CredentialRejectedError extends Error {
 }
 
 export class DependencyFaultError extends Error {
+  static override [Symbol.hasInstance](value: unknown): value is DependencyFaultError {
+    return isFault(value);
+  }
   public readonly code: FaultCode;
 
   constructor(code: FaultCode, message: string, options?: { cause?: unknown }) {
@@ -78,6 +95,9 @@ export class DependencyFaultError extends Error {
 }
 
 export class ConfigurationError extends Error {
+  static override [Symbol.hasInstance](value: unknown): value is ConfigurationError {
+    return isConfigurationError(value);
+  }
   /** The setting (environment variable or prop) at fault. */
   public readonly setting: string;
 
@@ -87,3 +107,7 @@ export class ConfigurationError extends Error {
     this.setting = setting;
   }
 }
+
+const isRejected = brand(CredentialRejectedError, 'CredentialRejectedError');
+const isFault = brand(DependencyFaultError, 'DependencyFaultError');
+const isConfigurationError = brand(ConfigurationError, 'ConfigurationError');

@@ -25,14 +25,6 @@ export interface TokenIntrospectorOptions {
   readonly nowMs: () => number;
 }
 
-/** True for a compact JWS (three dot-separated segments): those are verified as JWTs, never sent to introspection. */
-export function isCompactJws(token: string): boolean {
-  const first = token.indexOf('.');
-  if (first < 0) return false;
-  const second = token.indexOf('.', first + 1);
-  return second > 0 && token.indexOf('.', second + 1) === -1;
-}
-
 const reject = (code: ConstructorParameters<typeof CredentialRejectedError>[0], message: string): never => {
   throw withoutStack(() => new CredentialRejectedError(code, message));
 };

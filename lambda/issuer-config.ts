@@ -5,7 +5,12 @@
  * `JWT_ISSUERS` (config.ts calls in here), validated, frozen; a bad value names the entry and the field.
  */
 import { ConfigurationError } from './errors';
-import { PROVIDERS, providerDefaults, type ProviderName } from './issuer-presets';
+import type { ProviderName } from './issuer-presets';
+import { optionalFeatures } from './optional-features-loader';
+
+// The parts only some entries use (provider presets, discovery, tenant templates, scopeClaims) ship with the optional
+// features (issuer-defaults.ts); discoveryUrl stays importable from here.
+export { discoveryUrl } from './issuer-defaults';
 
 /** One claim read for scopes: a path into the payload, an optional prefix removed and one added. */
 export interface ClaimSource {
@@ -73,7 +78,6 @@ export const EXTENSION_FIELDS: ReadonlySet<string> = new Set([
 export const COGNITO_EXTENSION_FIELDS: ReadonlySet<string> = new Set(['scopeClaims', 'principalClaim', 'profile', 'requireBoundToken']);
 
 const CLAIM_NAME = /^[\x21-\x7E]{1,256}$/;
-const SCOPE_PREFIX = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const TENANT_PLACEHOLDER = '{tenantid}';
 const DEFAULT_CLIENT_ID_CLAIMS: readonly string[] = Object.freeze(['client_id', 'azp', 'appid']);
 
@@ -95,125 +99,6 @@ function nonEmptyStrings(setting: string, value: unknown, what: string): string[
   return value as string[];
 }
 
-function httpsUrl(setting: string, value: unknown, what: string): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.protocol !== 'https:') fail(setting, `${what} must be an https URL`);
-  return value as string;
-}
-
-function boundedInteger(setting: string, value: unknown, what: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(setting, `${what} must be a whole number between ${min} and ${max}`);
-  }
-  return value as number;
-}
-
-/** `"realm_access.roles"`, `["https://example.com/roles"]` (a claim name with dots), or `{claim, prefix, stripPrefix}`. */
-function claimSource(setting: string, value: unknown, what: string): ClaimSource {
-  const written = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { claim: value };
-  const extra = Object.keys(written).filter((key) => key !== 'claim' && key !== 'prefix' && key !== 'stripPrefix');
-  if (extra.length > 0) fail(setting, `${what} has unknown field(s): ${extra.join(', ')}`);
-  const claim = written.claim;
-  const path = typeof claim === 'string' ? claim.split('.') : claim;
-  if (!Array.isArray(path) || path.length === 0 || path.length > 8) fail(setting, `${what} must be a claim name, a dotted path or an array of names`);
-  path.forEach((part: unknown, i: number) => claimName(setting, part, `${what}[${i}]`));
-  const source: { path: readonly string[]; label: string; prefix?: string; stripPrefix?: string } = {
-    path: Object.freeze([...(path as string[])]),
-    label: (path as string[]).join('.'),
-  };
-  for (const field of ['prefix', 'stripPrefix'] as const) {
-    const prefix = written[field];
-    if (prefix === undefined) continue;
-    if (typeof prefix !== 'string' || !SCOPE_PREFIX.test(prefix)) fail(setting, `${what}.${field} must be a short string of scope characters`);
-    source[field] = prefix as string;
-  }
-  return Object.freeze(source);
-}
-
-/**
- * Expands an entry whose issuer holds `{tenantid}` into one entry per listed tenant (multi-tenant Entra ID apps): each
- * accepts exactly its own issuer and `tid`. Other entries pass unchanged.
- */
-export function expandTenantTemplates(setting: string, entries: readonly unknown[]): unknown[] {
-  return entries.flatMap((entry, index) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return [entry];
-    const spec = entry as Spec;
-    if (typeof spec.issuer !== 'string' || !spec.issuer.includes(TENANT_PLACEHOLDER)) return [entry];
-    const tenants = nonEmptyStrings(setting, spec.tenantIds, `[${index}].tenantIds (required by the {tenantid} issuer template)`);
-    return tenants.map((tenant) => {
-      if (!/^[A-Za-z0-9.-]{1,64}$/.test(tenant)) fail(setting, `[${index}].tenantIds holds an invalid tenant id ${JSON.stringify(tenant)}`);
-      const fill = (value: unknown) => (typeof value === 'string' ? value.split(TENANT_PLACEHOLDER).join(tenant) : value);
-      return { ...spec, issuer: fill(spec.issuer), jwksUri: fill(spec.jwksUri), tenantIds: [tenant] };
-    });
-  });
-}
-
-/** The metadata URL for `issuer`: OIDC Discovery 1.0 section 4 appends; RFC 8414 section 3.1 inserts before the path. */
-export function discoveryUrl(issuer: string, document: DiscoveryDocument): string {
-  if (document === 'openid-configuration') return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  const url = new URL(issuer);
-  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return `${url.origin}/.well-known/oauth-authorization-server${path}`;
-}
-
-/**
- * The entry with what a provider preset or discovery implies filled in (fields the entry writes win), ready for the
- * generic parser: `jwksUri` (derived, or the metadata URL under discovery) and, for Cognito, `audience: null`.
- */
-export function withIssuerDefaults(setting: string, spec: Spec, where: string): Spec {
-  if (spec.cognitoUserPoolId !== undefined) return spec;
-  const filled: Record<string, unknown> = { ...spec };
-  const issuer = typeof spec.issuer === 'string' ? spec.issuer : undefined;
-  if (spec.provider !== undefined) {
-    if (!(PROVIDERS as readonly unknown[]).includes(spec.provider)) fail(setting, `${where}.provider must be one of ${PROVIDERS.join(', ')}`);
-    if (issuer === undefined) fail(setting, `${where}.issuer must be a string`);
-    httpsUrl(setting, issuer, `${where}.issuer`);
-    const preset = providerDefaults(setting, where, spec.provider as ProviderName, issuer!, spec.audience, spec.jwksUri !== undefined);
-    for (const [field, value] of Object.entries(preset)) if (filled[field] === undefined && value !== undefined) filled[field] = value;
-    // A preset's claim layout replaces the single legacy scope claim unless the entry names one.
-    if (spec.scopeClaim !== undefined || spec.scopePrefix !== undefined) delete filled.scopeClaims;
-  }
-  if (spec.discovery !== undefined && spec.discovery !== false) {
-    if (spec.jwksUri !== undefined) fail(setting, `${where}: give jwksUri or discovery, not both`);
-    if (spec.discovery !== true && spec.discovery !== 'openid-configuration' && spec.discovery !== 'oauth-authorization-server') {
-      fail(setting, `${where}.discovery must be true, "openid-configuration" or "oauth-authorization-server"`);
-    }
-    if (issuer === undefined) fail(setting, `${where}.issuer must be a string`);
-    httpsUrl(setting, issuer, `${where}.issuer`);
-    filled.jwksUri = discoveryUrl(issuer!, spec.discovery === true ? 'openid-configuration' : (spec.discovery as DiscoveryDocument));
-  }
-  return filled;
-}
-
-function introspection(setting: string, value: unknown, where: string): IntrospectionConfig | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(setting, `${where}.introspection must be an object`);
-  const spec = value as Spec;
-  const allowed = new Set(['endpoint', 'clientId', 'clientSecretArn', 'cacheTtlSeconds', 'timeoutMs', 'maxBytes']);
-  const extra = Object.keys(spec).filter((key) => !allowed.has(key));
-  if (extra.length > 0) fail(setting, `${where}.introspection has unknown field(s): ${extra.join(', ')}`);
-  if (typeof spec.clientId !== 'string' || spec.clientId === '' || spec.clientId.length > 256) {
-    fail(setting, `${where}.introspection.clientId must be a non-empty string`);
-  }
-  // An ARN or a name (Secrets Manager takes both); CDK tokens stand in for it at synth, so no stricter form is checked.
-  if (typeof spec.clientSecretArn !== 'string' || spec.clientSecretArn === '' || spec.clientSecretArn.length > 2048) {
-    fail(setting, `${where}.introspection.clientSecretArn must name a Secrets Manager secret (ARN or name)`);
-  }
-  return Object.freeze({
-    endpoint: httpsUrl(setting, spec.endpoint, `${where}.introspection.endpoint`),
-    clientId: spec.clientId as string,
-    clientSecretArn: spec.clientSecretArn as string,
-    cacheTtlSeconds: boundedInteger(setting, spec.cacheTtlSeconds, `${where}.introspection.cacheTtlSeconds`, 60, 0, 3600),
-    timeoutMs: boundedInteger(setting, spec.timeoutMs, `${where}.introspection.timeoutMs`, 2000, 100, 20_000),
-    maxBytes: boundedInteger(setting, spec.maxBytes, `${where}.introspection.maxBytes`, 65_536, 1024, 1_048_576),
-  });
-}
 
 /**
  * The extension fields of one entry (after {@link withIssuerDefaults}). `legacyScope` is the entry's single
@@ -236,6 +121,7 @@ export function parseIssuerExtensions(
     if (!Array.isArray(spec.scopeClaims) || spec.scopeClaims.length === 0 || spec.scopeClaims.length > 16) {
       fail(setting, `${where}.scopeClaims must be a non-empty array (at most 16 claims)`);
     }
+    const { claimSource } = optionalFeatures();
     scopeSources = (spec.scopeClaims as unknown[]).map((source, i) => claimSource(setting, source, `${where}.scopeClaims[${i}]`));
   }
   const requiredClaims = spec.requiredClaims;
@@ -278,9 +164,25 @@ export function parseIssuerExtensions(
         : spec.discovery === true
           ? 'openid-configuration'
           : (spec.discovery as DiscoveryDocument),
-    introspection: introspection(setting, spec.introspection, where),
+    // Introspection ships with the optional features: its settings are parsed (and checked) there, at cold start.
+    introspection: spec.introspection === undefined ? undefined : optionalFeatures().parseIntrospectionConfig(setting, spec.introspection, where),
   };
   return extensions;
+}
+
+/** True when some entry's issuer is a `{tenantid}` template (see issuer-defaults.ts, expandTenantTemplates). */
+export function hasTenantTemplate(entries: readonly unknown[]): boolean {
+  return entries.some((entry) => typeof (entry as { issuer?: unknown } | null)?.issuer === 'string' && (entry as { issuer: string }).issuer.includes(TENANT_PLACEHOLDER));
+}
+
+/**
+ * The entry with what a provider preset or discovery implies filled in (issuer-defaults.ts); an entry using neither
+ * passes unchanged, without loading the optional features.
+ */
+export function withIssuerDefaults(setting: string, spec: Spec, where: string): Spec {
+  if (spec.cognitoUserPoolId !== undefined) return spec;
+  if (spec.provider === undefined && (spec.discovery === undefined || spec.discovery === false)) return spec;
+  return optionalFeatures().withIssuerDefaults(setting, spec, where);
 }
 
 /** Cross-entry rules: an opaque token says nothing of its issuer, so at most one issuer may introspect. */

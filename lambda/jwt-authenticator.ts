@@ -238,16 +238,16 @@ export class JwtAuthenticator {
     checkSignature(jwt, key);
     const { payload } = jwt;
     checkIssuerClaims(entry, payload);
-    const identity = this.checkClaims(entry, payload, jwt.header as Readonly<Record<string, unknown>>);
     const nowMs = this.options.nowMs();
+    const identity = this.checkClaims(entry, payload, jwt.header as Readonly<Record<string, unknown>>, nowMs);
     const ttlMs = Math.min(this.options.verifiedTokenCacheTtlMs, (payload.exp as number) * 1000 - nowMs);
     this.verifiedTokens.set(token, identity, ttlMs, nowMs);
     return identity;
   }
 
   /** Claim checks beyond the library's, run only on a payload whose signature verified. */
-  private checkClaims(entry: IssuerEntry, payload: JwtPayload, header: Readonly<Record<string, unknown>>): JwtIdentity {
-    const nowSeconds = this.options.nowMs() / 1000;
+  private checkClaims(entry: IssuerEntry, payload: JwtPayload, header: Readonly<Record<string, unknown>>, nowMs: number): JwtIdentity {
+    const nowSeconds = nowMs / 1000;
     const skew = this.options.clockSkewSeconds;
     if (typeof payload.exp !== 'number') reject('invalid_claims', 'Token has no exp claim');
     const exp = payload.exp as number;

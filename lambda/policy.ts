@@ -42,6 +42,24 @@ export function parseMethodArn(methodArn: unknown): MethodArn {
   return { stageArn: match[1]!, method: match[2]!, path: match[3]! };
 }
 
+/**
+ * {@link parseMethodArn} for one handler's stream of requests: a function answers few stages and routes, and
+ * consecutive requests mostly carry the same ARN, so the last one parsed is kept (a string comparison instead of the
+ * regular expression). Handler state, like the other request-path caches.
+ */
+export class MethodArnMemo {
+  private lastText?: string;
+  private last?: MethodArn;
+
+  parse(methodArn: unknown): MethodArn {
+    if (methodArn === this.lastText && this.last !== undefined) return this.last;
+    const parsed = Object.freeze(parseMethodArn(methodArn));
+    this.lastText = methodArn as string;
+    this.last = parsed;
+    return parsed;
+  }
+}
+
 /** One piece of a route's concrete request ARN: a literal character, one path segment, or a greedy rest. */
 type ArnToken = { readonly literal: string } | { readonly segment: true } | { readonly rest: true };
 

@@ -41,6 +41,8 @@ export class ScopePolicies {
    */
   private readonly decisions = new WeakMap<readonly string[], ScopeDecision>();
   private readonly policies = new Map<string, StagePolicy>();
+  /** The policy key of each (decision, stage) pair; like `decisions`, an entry lives as long as its decision. */
+  private readonly stageKeys = new WeakMap<ScopeDecision, Map<string, string>>();
 
   constructor(private readonly manifest: CompiledManifest) {}
 
@@ -68,7 +70,15 @@ export class ScopePolicies {
   }
 
   policy(stageArn: string, decision: ScopeDecision): StagePolicy {
-    const key = `${stageArn}|${decision.routesKey}`;
+    // One key string per (stage, decision), kept on the decision: no concatenation (and hashing of it) per request.
+    let keys = this.stageKeys.get(decision);
+    if (keys === undefined) this.stageKeys.set(decision, (keys = new Map()));
+    let key = keys.get(stageArn);
+    if (key === undefined) {
+      key = `${stageArn}|${decision.routesKey}`;
+      if (keys.size >= MAX_POLICIES) keys.clear();
+      keys.set(stageArn, key);
+    }
     let policy = this.policies.get(key);
     if (policy === undefined) {
       const statements = deepFreeze(buildRouteStatements(stageArn, this.manifest, decision.routes));

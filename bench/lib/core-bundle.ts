@@ -5,8 +5,9 @@
  */
 import { buildSync, type BuildOptions } from 'esbuild';
 import { execFileSync, execSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { EXTENSIONS_FILE, SPLIT_BUILD_OPTIONS } from '../../infra/handler-bundle';
 import { REPO_ROOT } from './child';
 
 export type Core = typeof import('./core-entry');
@@ -16,10 +17,18 @@ export const LAMBDA_BUILD_OPTIONS: BuildOptions = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: ['@aws-sdk/*'],
   sourcemap: false,
   logLevel: 'error',
+  // As the handler's bundle: the optional features (lambda/optional-features.ts) in their own file, required on use.
+  ...(SPLIT_BUILD_OPTIONS as Pick<BuildOptions, 'define' | 'external'>),
 };
+
+/** Builds the optional features' file next to `outfile` (where its bundle requires it), when `lambdaDir` has them. */
+export function buildExtensionsNextTo(outfile: string, lambdaDir = join(REPO_ROOT, 'lambda')): void {
+  const entry = join(lambdaDir, 'optional-features.ts');
+  if (!existsSync(entry)) return; // a baseline from before the split
+  buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile: join(dirname(outfile), EXTENSIONS_FILE), minify: true });
+}
 
 /** `minify: false` keeps names readable for the CPU profile; timing uses the minified build. */
 export function coreBundlePath(minify: boolean): string {
@@ -32,6 +41,7 @@ export function loadCore(options: { minify?: boolean } = {}): Core {
   mkdirSync(dir, { recursive: true });
   const outfile = coreBundlePath(minify);
   buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [join(REPO_ROOT, 'bench', 'lib', 'core-entry.ts')], outfile, minify });
+  buildExtensionsNextTo(outfile);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(outfile) as Core;
 }
@@ -63,6 +73,7 @@ export function loadBaselineCore(ref: string): BaselineCore {
   );
   const outfile = join(dir, 'bundle.min.js');
   buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile, minify: true });
+  buildExtensionsNextTo(outfile, join(dir, 'lambda'));
   // Only the bundle is kept: the extracted sources would otherwise be type-checked with the repository's.
   rmSync(join(dir, 'lambda'), { recursive: true, force: true });
   rmSync(entry, { force: true });

@@ -35,7 +35,14 @@ export function checkTargets(report: ReportFigures): TargetCheck[] {
   const cold = report.cold;
   const ours = cold?.variants.find((v) => v.name === 'portcullis, JWT only');
   const bare = cold?.variants.find((v) => v.name === 'peer aws-jwt-verify');
-  check('bundle <= 60 KB minified', ours?.bytes === undefined ? undefined : ours.bytes <= 60 * 1024, ours?.bytes === undefined ? '' : `${(ours.bytes / 1024).toFixed(1)} KB (${(ours.gzipBytes! / 1024).toFixed(1)} KB gzipped)`);
+  // The file loaded at cold start (index.js); the optional features' file is loaded only when a setting uses them.
+  const extensions = cold?.extensions;
+  const extensionsNote = extensions === undefined ? '' : `; + ${(extensions.bytes / 1024).toFixed(1)} KB extensions.js, loaded on use: ${((ours!.bytes! + extensions.bytes) / 1024).toFixed(1)} KB in all`;
+  check(
+    'bundle <= 60 KB minified',
+    ours?.bytes === undefined ? undefined : ours.bytes <= 60 * 1024,
+    ours?.bytes === undefined ? '' : `${(ours.bytes / 1024).toFixed(1)} KB (${(ours.gzipBytes! / 1024).toFixed(1)} KB gzipped)${extensionsNote}`,
+  );
   // As the cold section defines it: the medians of load time, ours against the bare authorizer, from the same runs.
   const coldRatio = ours?.ms !== undefined && bare?.ms !== undefined ? ours.ms / bare.ms : undefined;
   check(

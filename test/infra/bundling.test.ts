@@ -12,7 +12,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JwtIssuer, PortcullisAuthorizer } from '../../infra/portcullis-authorizer';
-import { authorizerAssetDir, authorizerEnvironment, bundlingApp, newApi } from './support';
+import { authorizerAssetDir, authorizerEnvironment, bundlingApp, configFileFromAsset, newApi } from './support';
 
 describe('authorizer bundle', () => {
   const outdir = mkdtempSync(join(tmpdir(), 'portcullis-cdk-'));
@@ -46,27 +46,70 @@ describe('authorizer bundle', () => {
     for (const value of Object.values(env)) expect(typeof value).toBe('string'); // every setting literal here
     expect(existsSync(join(assetDir, env.CONFIG_FILE!)), 'the configuration file ships next to the bundle').toBe(true);
     const event = JSON.parse(readFileSync(join(__dirname, '../fixtures/apigateway-events/rest-authorizer-request.json'), 'utf8'));
-    const script = `
-      const { handler } = require(${JSON.stringify(bundlePath)});
-      const event = JSON.parse(process.env.TEST_EVENT);
-      handler(event).then(
-        (result) => { console.log('RESULT ' + JSON.stringify(result)); },
-        (error) => { console.log('ERROR ' + error.message); },
-      );`;
-    const run = (authorization: string) =>
-      execFileSync(process.execPath, ['-e', script], {
-        env: {
-          ...process.env,
-          ...env,
-          POWERTOOLS_LOG_LEVEL: 'SILENT',
-          POWERTOOLS_METRICS_DISABLED: 'true',
-          TEST_EVENT: JSON.stringify({ ...event, headers: { ...event.headers, Authorization: authorization }, multiValueHeaders: {} }),
-        },
-        encoding: 'utf8',
-        timeout: 20_000,
-      });
+    expect(existsSync(join(assetDir, 'extensions.js')), 'the optional features ship next to the handler').toBe(true);
+    expect(existsSync(join(assetDir, 'extensions.js.map'))).toBe(true);
+    // Provider presets are optional features: their text is in extensions.js only.
+    expect(bundle.includes('/protocol/openid-connect/certs'), 'presets are not in the file loaded at cold start').toBe(false);
+    expect(readFileSync(join(assetDir, 'extensions.js'), 'utf8').includes('/protocol/openid-connect/certs')).toBe(true);
+    const run = (authorization: string) => runBundle(bundlePath, env, event, authorization);
     expect(run('Bearer not-a-jwt')).toMatch(/^ERROR Unauthorized$/m);
+    expect(run('Bearer not-a-jwt'), 'a deployment using no optional feature never loads them').toMatch(/^EXTENSIONS LOADED false$/m);
     // Well-formed prefix, wrong checksum: refused before any DynamoDB call.
     expect(run(`ApiKey ptc_live_${'A'.repeat(38)}`)).toMatch(/^ERROR Unauthorized$/m);
   });
+
+  it('loads the optional features from the file beside the handler when an issuer uses them, and refuses bad ones naming the setting', () => {
+    const app = bundlingApp(outdir);
+    const stack = new Stack(app, 'BundledPresets');
+    const api = newApi(stack);
+    const authorizer = new PortcullisAuthorizer(stack, 'Portcullis', {
+      issuers: [JwtIssuer.fromSetting({ issuer: 'https://sso.example.com/realms/orders', audience: 'orders-api', provider: 'keycloak' })],
+    });
+    authorizer.protect(api.root.addResource('items'), 'GET', undefined, { scopes: ['items:read'] });
+    const template = Template.fromStack(stack);
+    app.synth();
+
+    const assetDir = authorizerAssetDir(stack, template);
+    const env = authorizerEnvironment(template) as Record<string, string>;
+    const event = JSON.parse(readFileSync(join(__dirname, '../fixtures/apigateway-events/rest-authorizer-request.json'), 'utf8'));
+    const output = runBundle(join(assetDir, 'index.js'), env, event, 'Bearer not-a-jwt');
+    expect(output).toMatch(/^ERROR Unauthorized$/m);
+    expect(output).toMatch(/^EXTENSIONS LOADED true$/m);
+
+    // A bad optional setting fails the cold start naming it, from the extensions file's own copy of the error class.
+    const badIssuers = JSON.stringify([{ issuer: 'https://sso.example.com/realms/orders', audience: 'orders-api', provider: 'keycloak', scopeClaims: [{ claim: 'roles', color: 'red' }] }]);
+    const { CONFIG_FILE: _file, ...withoutFile } = env;
+    const routes = JSON.stringify(configFileFromAsset(stack, template).ROUTE_MANIFEST);
+    const bad = runBundle(join(assetDir, 'index.js'), { ...withoutFile, ROUTE_MANIFEST: routes, JWT_ISSUERS: badIssuers }, event, 'Bearer not-a-jwt');
+    expect(bad).toMatch(/^LOAD FAILED ConfigurationError JWT_ISSUERS: \[0\]\.scopeClaims\[0\] has unknown field\(s\): color$/m);
+  });
 });
+
+/** Loads the bundle in a fresh node with the function's environment and calls it once; prints what happened. */
+function runBundle(bundlePath: string, env: Record<string, string>, event: { headers: Record<string, string> }, authorization: string): string {
+  const script = `
+    let handler;
+    try {
+      handler = require(${JSON.stringify(bundlePath)}).handler;
+    } catch (error) {
+      console.log('LOAD FAILED ' + error.name + ' ' + error.message);
+      process.exit(0);
+    }
+    const loaded = () => Object.keys(require.cache).some((file) => file.endsWith('/extensions.js'));
+    const event = JSON.parse(process.env.TEST_EVENT);
+    handler(event).then(
+      (result) => { console.log('RESULT ' + JSON.stringify(result)); console.log('EXTENSIONS LOADED ' + loaded()); },
+      (error) => { console.log('ERROR ' + error.message); console.log('EXTENSIONS LOADED ' + loaded()); },
+    );`;
+  return execFileSync(process.execPath, ['-e', script], {
+    env: {
+      ...process.env,
+      ...env,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      TEST_EVENT: JSON.stringify({ ...event, headers: { ...event.headers, Authorization: authorization }, multiValueHeaders: {} }),
+    },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}

@@ -122,6 +122,7 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
     const files = run('tar', ['tzf', tarball], work).trim().split('\n');
     expect(files.filter((file) => !/^package\/(dist\/(infra|lambda|handler|cli)\/|package\.json$|README\.md$|docs\/cdk-app\.md$)/.test(file))).toEqual([]);
     expect(files).toContain('package/dist/handler/index.js');
+    expect(files).toContain('package/dist/handler/extensions.js');
     expect(files).toContain('package/dist/infra/index.d.ts');
     expect(files.some((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toBe(false);
     expect(files.filter((file) => /(^|\/)(test|tests|bench|fixtures|testdata|\.local)\//.test(file))).toEqual([]);
@@ -146,8 +147,11 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
       (r) => r.Type === 'AWS::Lambda::Function' && 'CONFIG_FILE' in ((r.Properties.Environment as { Variables?: object } | undefined)?.Variables ?? {}),
     )!;
     const assetDir = join(outdir, `asset.${String((fn.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '')}`);
-    const shipped = readFileSync(join(app, 'node_modules/portcullis-authorizer/dist/handler/index.js'));
-    expect(readFileSync(join(assetDir, 'index.js')).equals(shipped)).toBe(true);
+    // The handler and the optional features' file it requires on use, each as shipped.
+    for (const file of ['index.js', 'extensions.js']) {
+      const shipped = readFileSync(join(app, 'node_modules/portcullis-authorizer/dist/handler', file));
+      expect(readFileSync(join(assetDir, file)).equals(shipped), file).toBe(true);
+    }
     const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     const env = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : `deployed-${name}`]));
     const config = loadConfig(env, { configDir: assetDir });
