@@ -3,25 +3,8 @@
  * a bad value names the entry and the field. Part of the optional features (optional-features.ts): a deployment
  * without an introspecting issuer never loads it.
  */
-import { ConfigurationError } from './errors';
+import { fail, httpsUrl, type Spec } from './issuer-setting-checks';
 import type { IntrospectionConfig } from './issuer-config';
-
-type Spec = Readonly<Record<string, unknown>>;
-
-function fail(setting: string, message: string): never {
-  throw new ConfigurationError(setting, message);
-}
-
-function httpsUrl(setting: string, value: unknown, what: string): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.protocol !== 'https:') fail(setting, `${what} must be an https URL`);
-  return value as string;
-}
 
 function boundedInteger(setting: string, value: unknown, what: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;

@@ -4,7 +4,7 @@
  * tokens (RFC 8705), OIDC / RFC 8414 discovery and RFC 7662 introspection. Parsed once at cold start with the rest of
  * `JWT_ISSUERS` (config.ts calls in here), validated, frozen; a bad value names the entry and the field.
  */
-import { ConfigurationError } from './errors';
+import { claimName, fail, nonEmptyStrings, type Spec } from './issuer-setting-checks';
 import type { ProviderName } from './issuer-presets';
 import { optionalFeatures } from './optional-features-loader';
 
@@ -77,28 +77,8 @@ export const EXTENSION_FIELDS: ReadonlySet<string> = new Set([
 /** Of those, the ones a `cognitoUserPoolId` entry may use (it has its own `clientIds`, issuer and key set). */
 export const COGNITO_EXTENSION_FIELDS: ReadonlySet<string> = new Set(['scopeClaims', 'principalClaim', 'profile', 'requireBoundToken']);
 
-const CLAIM_NAME = /^[\x21-\x7E]{1,256}$/;
 const TENANT_PLACEHOLDER = '{tenantid}';
 const DEFAULT_CLIENT_ID_CLAIMS: readonly string[] = Object.freeze(['client_id', 'azp', 'appid']);
-
-type Spec = Readonly<Record<string, unknown>>;
-
-function fail(setting: string, message: string): never {
-  throw new ConfigurationError(setting, message);
-}
-
-function claimName(setting: string, value: unknown, what: string): string {
-  if (typeof value !== 'string' || !CLAIM_NAME.test(value)) fail(setting, `${what} must be a claim name`);
-  return value as string;
-}
-
-function nonEmptyStrings(setting: string, value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.some((entry) => typeof entry !== 'string' || entry === '' || entry.length > 256)) {
-    fail(setting, `${what} must be a non-empty array of non-empty strings`);
-  }
-  return value as string[];
-}
-
 
 /**
  * The extension fields of one entry (after {@link withIssuerDefaults}). `legacyScope` is the entry's single

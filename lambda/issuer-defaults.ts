@@ -3,42 +3,12 @@
  * value names the entry and the field): provider presets, discovery, `{tenantid}` issuer templates and `scopeClaims`.
  * Part of the optional features (optional-features.ts); issuer-config.ts calls in here only when an entry uses one.
  */
-import { ConfigurationError } from './errors';
+import { claimName, fail, httpsUrl, nonEmptyStrings, type Spec } from './issuer-setting-checks';
 import type { ClaimSource, DiscoveryDocument } from './issuer-config';
 import { PROVIDERS, providerDefaults, type ProviderName } from './issuer-presets';
 
-const CLAIM_NAME = /^[\x21-\x7E]{1,256}$/;
 const SCOPE_PREFIX = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 const TENANT_PLACEHOLDER = '{tenantid}';
-
-type Spec = Readonly<Record<string, unknown>>;
-
-function fail(setting: string, message: string): never {
-  throw new ConfigurationError(setting, message);
-}
-
-function claimName(setting: string, value: unknown, what: string): string {
-  if (typeof value !== 'string' || !CLAIM_NAME.test(value)) fail(setting, `${what} must be a claim name`);
-  return value as string;
-}
-
-function nonEmptyStrings(setting: string, value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.some((entry) => typeof entry !== 'string' || entry === '' || entry.length > 256)) {
-    fail(setting, `${what} must be a non-empty array of non-empty strings`);
-  }
-  return value as string[];
-}
-
-function httpsUrl(setting: string, value: unknown, what: string): string {
-  let url: URL | undefined;
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || url.protocol !== 'https:') fail(setting, `${what} must be an https URL`);
-  return value as string;
-}
 
 /** `"realm_access.roles"`, `["https://example.com/roles"]` (a claim name with dots), or `{claim, prefix, stripPrefix}`. */
 export function claimSource(setting: string, value: unknown, what: string): ClaimSource {
