@@ -5,8 +5,8 @@
  * like a bad token. The request body (it holds a token) and the headers (they hold a client secret) never appear in
  * an error.
  */
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { boundedHttpsRequest, type BoundedCall, type BoundedResponse } from './bounded-https';
 import { DependencyFaultError } from './errors';
 
 export interface FormPostOptions {
@@ -16,10 +16,7 @@ export interface FormPostOptions {
   readonly extraCa?: string;
 }
 
-export interface FormPostResponse {
-  readonly status: number;
-  readonly body: Buffer;
-}
+export type FormPostResponse = BoundedResponse;
 
 export type FormPoster = (uri: string, form: URLSearchParams, headers: Readonly<Record<string, string>>) => Promise<FormPostResponse>;
 
@@ -28,58 +25,25 @@ const fault = (message: string, cause?: unknown) =>
 
 export function createFormPoster(options: FormPostOptions): FormPoster {
   const ca = options.extraCa === undefined ? undefined : [...rootCertificates, options.extraCa];
-  return (uri, form, headers) =>
-    new Promise<FormPostResponse>((resolve, reject) => {
-      if (!uri.startsWith('https://')) {
-        reject(fault('Introspection endpoint is not https'));
-        return;
-      }
-      const payload = Buffer.from(form.toString());
-      let settled = false;
-      const finish = (error: Error | undefined, response?: FormPostResponse) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (error) {
-          req.destroy();
-          reject(error);
-        } else resolve(response!);
-      };
-      const req = request(
-        uri,
-        {
-          method: 'POST',
-          headers: {
-            ...headers,
-            accept: 'application/json',
-            'content-type': 'application/x-www-form-urlencoded',
-            'content-length': String(payload.length),
-          },
-          ca,
-        },
-        (res) => {
-          const status = res.statusCode ?? 0;
-          const declared = Number(res.headers['content-length']);
-          if (Number.isFinite(declared) && declared > options.maxBytes) {
-            finish(fault(`Introspection response declares ${declared} bytes, over the ${options.maxBytes} byte cap`));
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let received = 0;
-          res.on('data', (chunk: Buffer) => {
-            received += chunk.length;
-            if (received > options.maxBytes) {
-              finish(fault(`Introspection response exceeds the ${options.maxBytes} byte cap`));
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () => finish(undefined, { status, body: Buffer.concat(chunks) }));
-          res.on('error', (error) => finish(fault('Introspection response failed', error)));
-        },
-      );
-      const timer = setTimeout(() => finish(fault(`Introspection timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
-      req.on('error', (error) => finish(fault(`Introspection request failed: ${error.name}`, error)));
-      req.end(payload);
-    });
+  const call: BoundedCall = {
+    timeoutMs: options.timeoutMs,
+    maxBytes: options.maxBytes,
+    name: 'Introspection',
+    fault,
+  };
+  return async (uri, form, headers) => {
+    if (!uri.startsWith('https://')) throw fault('Introspection endpoint is not https');
+    const payload = Buffer.from(form.toString());
+    const init = {
+      method: 'POST',
+      headers: {
+        ...headers,
+        accept: 'application/json',
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(payload.length),
+      },
+      ca,
+    };
+    return boundedHttpsRequest(uri, init, payload, call);
+  };
 }

@@ -3,8 +3,8 @@
  * (and on Content-Length), no redirects, 200 only. Every failure is a {@link DependencyFaultError}: the issuer
  * being down must never look like a bad token.
  */
-import { request } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { boundedHttpsRequest, type BoundedCall } from './bounded-https';
 import { DependencyFaultError } from './errors';
 
 export interface JwksFetchOptions {
@@ -21,44 +21,12 @@ const fault = (message: string, cause?: unknown) =>
 
 export function createJwksFetcher(options: JwksFetchOptions): JwksDocumentFetcher {
   const ca = options.extraCa === undefined ? undefined : [...rootCertificates, options.extraCa];
-  return (uri) =>
-    new Promise<Buffer>((resolve, reject) => {
-      let settled = false;
-      const finish = (error: Error | undefined, body?: Buffer) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (error) {
-          req.destroy();
-          reject(error);
-        } else resolve(body!);
-      };
-      const req = request(uri, { method: 'GET', headers: { accept: 'application/json' }, ca }, (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          finish(fault(`JWKS endpoint answered HTTP ${res.statusCode}`));
-          return;
-        }
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > options.maxBytes) {
-          finish(fault(`JWKS response declares ${declared} bytes, over the ${options.maxBytes} byte cap`));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let received = 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > options.maxBytes) {
-            finish(fault(`JWKS response exceeds the ${options.maxBytes} byte cap`));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => finish(undefined, Buffer.concat(chunks)));
-        res.on('error', (error) => finish(fault('JWKS response failed', error)));
-      });
-      const timer = setTimeout(() => finish(fault(`JWKS fetch timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
-      req.on('error', (error) => finish(fault(`JWKS fetch failed: ${error.name}`, error)));
-      req.end();
-    });
+  const call: BoundedCall = {
+    timeoutMs: options.timeoutMs,
+    maxBytes: options.maxBytes,
+    name: 'JWKS',
+    fault,
+    refuseStatus: (status) => (status === 200 ? undefined : `JWKS endpoint answered HTTP ${status}`),
+  };
+  return async (uri) => (await boundedHttpsRequest(uri, { method: 'GET', headers: { accept: 'application/json' }, ca }, undefined, call)).body;
 }
