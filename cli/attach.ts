@@ -4,8 +4,8 @@
  * API's methods from a route manifest, checks it, and takes it off again. Everything is in cli/attach/; this file
  * connects it to the process.
  */
-import { basename, extname } from 'node:path';
 import type { CommandIo } from './portcullis';
+import { runAsScript } from './run-as-script';
 import { REPO_ATTACH_COMMANDS, runAttachCli, type AttachCommandNames } from './attach/main';
 
 const processIo: CommandIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
@@ -24,15 +24,4 @@ export async function detachMain(argv: string[], io: CommandIo = processIo): Pro
   return main(['detach', ...argv], io);
 }
 
-// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
-if (require.main === module && basename(__filename, extname(__filename)) === 'attach') {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsScript(module, __filename, 'attach', () => main(process.argv.slice(2)));

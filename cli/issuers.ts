@@ -4,13 +4,13 @@
  * entry (issuer, jwksUri, provider preset) into a JWT_ISSUERS file, so the deployed function needs no discovery call.
  * The file is what `cdk synth -c jwtIssuers=<file>` and `JwtIssuer.fromSetting` read. `list` prints the file.
  */
-import { basename, extname } from 'node:path';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseIssuers } from '../lambda/config';
 import { DependencyFaultError } from '../lambda/errors';
 import { discoveryUrl, type DiscoveryDocument } from '../lambda/issuer-config';
 import { PROVIDERS, type ProviderName } from '../lambda/issuer-presets';
 import { createJwksFetcher } from '../lambda/jwks-fetcher';
+import { runAsScript } from './run-as-script';
 import { parseIssuerMetadata, type IssuerMetadata } from '../lambda/oidc-discovery';
 
 /** How the user runs this command in the repository; installed, it is `portcullis issuers`. */
@@ -220,9 +220,4 @@ export async function main(argv: readonly string[], io: IssuersIo = processIo): 
   }
 }
 
-// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
-if (require.main === module && basename(__filename, extname(__filename)) === 'issuers') {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runAsScript(module, __filename, 'issuers', () => main(process.argv.slice(2)));

@@ -4,7 +4,7 @@
  * dispatcher (cli/portcullis.ts). Everything is in cli/keys/ (main.ts parses and prints, key-manager.ts does the work);
  * this file only connects it to the process.
  */
-import { basename, extname } from 'node:path';
+import { runAsScript } from './run-as-script';
 import { runKeysCli } from './keys/main';
 
 export interface ProcessIo {
@@ -28,10 +28,4 @@ export async function main(argv: readonly string[], io: ProcessIo = processIo): 
   }
 }
 
-// Run when this file is the process's entry (`tsx cli/keys.ts`), not when imported or bundled into the portcullis bin
-// (there `require.main === module` holds for every bundled module).
-if (require.main === module && basename(__filename, extname(__filename)) === 'keys') {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
+runAsScript(module, __filename, 'keys', () => main(process.argv.slice(2)));

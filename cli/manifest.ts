@@ -3,8 +3,8 @@
  * `portcullis manifest` (in the repository `npm run manifest -- ...`): route manifests from OpenAPI files or from an
  * API Gateway export. Everything is in cli/manifest/main.ts; this file connects it to the process.
  */
-import { basename, extname } from 'node:path';
 import type { CommandIo } from './portcullis';
+import { runAsScript } from './run-as-script';
 import { runManifestCli } from './manifest/main';
 
 const processIo: CommandIo = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) };
@@ -18,15 +18,4 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
   });
 }
 
-// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
-if (require.main === module && basename(__filename, extname(__filename)) === 'manifest') {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runAsScript(module, __filename, 'manifest', () => main(process.argv.slice(2)));

@@ -5,7 +5,7 @@
  * carries `program` (`portcullis`), so each command's help names the installed command (`portcullis attach ...`);
  * run from the repository without it, the same mains name the npm scripts (`npm run attach -- ...`).
  */
-import { basename, extname } from 'node:path';
+import { runAsScript } from './run-as-script';
 
 export interface CommandIo {
   readonly stdout: (text: string) => void;
@@ -63,18 +63,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
   return run(rest, commandIo(io, name, command.repoCommand));
 }
 
-// Only as the script itself: bundled into the portcullis bin, `require.main === module` holds for every module.
-if (require.main === module && basename(__filename, extname(__filename)) === 'portcullis') {
-  main(process.argv.slice(2), {
+runAsScript(module, __filename, 'portcullis', () => main(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+  }));
