@@ -11,7 +11,7 @@
  * cdk-nag's AwsSolutions checks run on every synth: a new unacknowledged finding fails it.
  */
 import { readFileSync } from 'node:fs';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib/core';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { compileManifest, type RouteManifest } from '../lambda/route-manifest';
 import { PortcullisExistingApiStack } from './existing-api-stack';

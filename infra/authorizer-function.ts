@@ -3,7 +3,7 @@
  * bundle plus the configuration file, staged once every route is known). Built in the composing construct's scope, so
  * logical ids stay those of the single construct this was split from.
  */
-import { Duration, Stack, type CfnResource } from 'aws-cdk-lib';
+import { Duration, Stack, type CfnResource } from 'aws-cdk-lib/core';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

@@ -3,7 +3,7 @@
  * deployment's namespace with the dimensions service, decision and reason (lambda/decision-log.ts, Embedded Metric
  * Format); API Gateway and DynamoDB publish the rest.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib/core';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { DecisionOutcome } from '../lambda/decision-log';
 import type { FaultCode } from '../lambda/errors';

@@ -2,7 +2,7 @@
  * The props of the Portcullis authorizer construct and of its function: the public surface, documented with the
  * defaults the settings resolution (authorizer-settings.ts) applies.
  */
-import type { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib/core';
 import type { CacheKeySetting } from './cache-key';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

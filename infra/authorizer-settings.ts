@@ -4,7 +4,7 @@
  * validated with the function's own loader (one definition of validity); values that are CDK tokens stand in as
  * well-formed placeholders.
  */
-import { Token, type Duration } from 'aws-cdk-lib';
+import { Token, type Duration } from 'aws-cdk-lib/core';
 import { boundTokenCachingProblem } from './issuer-options';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';

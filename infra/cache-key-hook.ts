@@ -3,7 +3,7 @@
  * protected, so the authorizer's identity sources and the function's CACHE_KEY_MODE are lazy values, and the choice is
  * reported as synth info.
  */
-import { Annotations, Lazy } from 'aws-cdk-lib';
+import { Annotations, Lazy } from 'aws-cdk-lib/core';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import type { RouteManifest } from '../lambda/route-manifest';

@@ -5,7 +5,7 @@
  * `detach` takes it off again, which `cdk destroy` of this stack needs (docs/existing-api.md). The routes may come
  * from the API's OpenAPI file: `routes: routeManifestFromOpenApi('api.yaml').routes` (infra/openapi-manifest.ts).
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib/core';
 import type { Construct } from 'constructs';
 import type { RouteSpec } from '../lambda/route-manifest';
 import { PortcullisAuthorizer, type PortcullisAuthorizerProps } from './portcullis-authorizer';

@@ -10,8 +10,8 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Lazy } from 'aws-cdk-lib';
-import type * as cdk from 'aws-cdk-lib';
+import { Lazy } from 'aws-cdk-lib/core';
+import type * as cdk from 'aws-cdk-lib/core';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';

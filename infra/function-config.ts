@@ -6,7 +6,7 @@
  * - what stays in the environment is measured at synth at its resolved size, with an upper bound for each value that
  *   is only known at deploy time.
  */
-import { Token, type Stack } from 'aws-cdk-lib';
+import { Token, type Stack } from 'aws-cdk-lib/core';
 import { configFileName, DEPLOY_VALUE_REFERENCE, type ConfigFileDocument } from '../lambda/config';
 import type { RouteManifest } from '../lambda/route-manifest';
 import type { JwtIssuer } from './jwt-issuer';

@@ -4,7 +4,7 @@
  * function parses (lambda/issuer-config.ts), and the one grant introspection needs: `secretsmanager:GetSecretValue` on
  * the client secret. The secret's value never enters the environment or the template, only its ARN.
  */
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib/core';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { ProviderName } from '../lambda/issuer-presets';

@@ -3,7 +3,7 @@
  * written as in the `JWT_ISSUERS` setting. Each holds the entry the function receives (values may be CDK tokens, such
  * as a user pool id, resolved at deploy time).
  */
-import { Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib/core';
 import { issuerFeatureSpec, withIssuerSecret, type IssuerFeatureOptions } from './issuer-options';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import { parseIssuers } from '../lambda/config';

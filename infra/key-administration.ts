@@ -3,7 +3,7 @@
  * hidden API Gateway usage keys and their plan memberships, the authorizer cache flush on revocation, and the stack's
  * outputs (the CLI finds its targets through them).
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib/core';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';

@@ -4,7 +4,7 @@
  * definition for the sample stack, the existing-API stack and a consumer's own stack
  * ({@link PortcullisAuthorizer.addStackOutputs}).
  */
-import { CfnOutput, Lazy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack } from 'aws-cdk-lib/core';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';

@@ -7,7 +7,7 @@
  * reads, so the manifest and the API cannot drift apart. Props are resolved and validated by a pure function
  * (authorizer-settings.ts); checks that need the finished tree run at synthesis.
  */
-import { AspectPriority, Aspects, Annotations, type CfnOutput, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Annotations, type CfnOutput, Duration, Names, Stack, Validations } from 'aws-cdk-lib/core';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

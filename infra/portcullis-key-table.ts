@@ -2,7 +2,7 @@
  * The key table as a construct: the same table the key CLI creates locally (`local/create-key-table.ts`), with the
  * settings production needs. Every name comes from KEY_TABLE_SCHEMA.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib/core';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';

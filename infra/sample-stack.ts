@@ -4,7 +4,7 @@
  * tokens. Outputs are named by STACK_OUTPUTS so the key CLI finds its targets.
  */
 import * as path from 'node:path';
-import { CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Lazy, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib/core';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';

@@ -2,7 +2,7 @@
  * The usage plans of the authorizer: one API Gateway usage plan per tier, and, with a default plan, the hidden usage
  * key that JWT clients without a binding of their own share.
  */
-import { Fn, Stack } from 'aws-cdk-lib';
+import { Fn, Stack } from 'aws-cdk-lib/core';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import type { UsageTier } from './usage-tiers';

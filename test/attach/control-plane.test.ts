@@ -3,7 +3,7 @@
  */
 import { APIGatewayClient, CreateDeploymentCommand, GetRestApiCommand, UpdateMethodCommand } from '@aws-sdk/client-api-gateway';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../cli/attach/control-plane';
 import { AttachFailure } from '../../cli/attach/errors';
 import { badRequest, conflict, tooManyRequests } from './fake-api-gateway';
@@ -11,6 +11,8 @@ import { fakeClock } from './support';
 
 const stub = mockClient(APIGatewayClient);
 afterEach(() => stub.reset());
+// Test files share their worker's modules (vitest.config.mts): give the client class back its real send.
+afterAll(() => stub.restore());
 
 function controlPlane(options: { random?: () => number } = {}) {
   const clock = fakeClock();

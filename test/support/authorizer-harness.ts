@@ -3,7 +3,7 @@
  * tokens, configuration given as the environment variables the stack sets. Nothing of ours is replaced.
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluatePolicy } from '../../local/iam-policy-evaluator';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
@@ -135,7 +135,9 @@ export function authorizerEnv(options: HarnessOptions): Record<string, string> {
         ...(issuer.scopeClaim ? { scopeClaim: issuer.scopeClaim } : {}),
       })),
     );
-    caDir ??= makeTempDir('portcullis-ca-');
+    // Made again for each test file: the setup file removes a file's temp dirs when it ends, and files may share
+    // this module (vitest runs them without isolation).
+    if (caDir === undefined || !existsSync(caDir)) caDir = makeTempDir('portcullis-ca-');
     const caFile = join(caDir, `ca-${options.issuers.length}-${Math.random().toString(36).slice(2)}.pem`);
     writeFileSync(caFile, options.issuers.map((issuer) => issuer.ca).join('\n'));
     env.JWKS_EXTRA_CA_FILE = caFile;
