@@ -10,6 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     // Private TMPDIR per test file (removed at its end) and output held back unless a test fails.
     setupFiles: ['test/support/setup.ts'],
+    // The local issuer's certificate and signing key, made once per run for the local-mode tests' data folders.
+    globalSetup: ['test/support/issuer-material.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: {

@@ -10,8 +10,13 @@ import { createHarness, gatewayStatus, requestEvent, type Harness } from '../sup
 import { startJwksServer, type JwksServer } from '../support/jwks-server';
 import { eventually } from '../support/eventually';
 
+// RSA keys are made once per file (160 ms of CPU each): every test starts its own JWKS server and handler, so no
+// test sees another's state through them. A test that needs other key material makes it.
+const rsa = generateSigningKey('RS256', 'rsa-1');
+const keyOutsideTheSet = generateSigningKey('RS256', 'new-kid');
+const keyToSpoil = generateSigningKey('RS256', 'spoiled');
+
 let jwks: JwksServer;
-let rsa: SigningKey;
 let clock: number;
 let harness: Harness;
 
@@ -41,7 +46,6 @@ function build(env: Record<string, string> = {}): Harness {
 }
 
 beforeEach(async () => {
-  rsa = generateSigningKey('RS256', 'rsa-1');
   jwks = await startJwksServer([rsa]);
   clock = Date.now();
   harness = build();
@@ -60,7 +64,6 @@ describe('JWKS endpoint faults', () => {
 
   it('a failed prefetch does not fail the cold start, and the request path fetches as it would have', async () => {
     await jwks.stop();
-    rsa = generateSigningKey('RS256', 'rsa-1');
     jwks = await startJwksServer([rsa]);
     jwks.behaviour = { kind: 'status', status: 503 };
     harness = build(); // does not throw
@@ -80,7 +83,6 @@ describe('JWKS endpoint faults', () => {
 
   it('a prefetch that fails before the endpoint recovers: the first request after recovery gets its 200', async () => {
     await jwks.stop();
-    rsa = generateSigningKey('RS256', 'rsa-1');
     jwks = await startJwksServer([rsa]);
     jwks.behaviour = { kind: 'html' };
     harness = build();
@@ -100,8 +102,7 @@ describe('JWKS endpoint faults', () => {
     jwks.behaviour = behaviour;
     clock += 10_000;
     // An unknown kid forces a fetch, which fails: a 500 for that token (we cannot know), not a 401...
-    // (The key is made before the clock starts: RSA key generation is no part of the answer's time.)
-    const unknownKidToken = tokenFor(generateSigningKey('RS256', 'new-kid'));
+    const unknownKidToken = tokenFor(keyOutsideTheSet);
     const started = Date.now();
     expect(await status(unknownKidToken)).toBe(500);
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -223,7 +224,7 @@ describe('Keys the JWKS publishes', () => {
     ['an alg it cannot do', (key: SigningKey) => ({ ...key.publicJwk, alg: 'ES256' })],
     ['an unknown kty', (key: SigningKey) => ({ ...key.publicJwk, kty: 'oct' })],
   ])('drops %s at load, keeps the other keys, and refuses its tokens with 401', async (_name, spoil) => {
-    const spoiled = generateSigningKey('RS256', 'spoiled');
+    const spoiled = keyToSpoil;
     jwks.keys = [rsa, { ...spoiled, publicJwk: spoil(spoiled) as Record<string, string> }];
     harness = build();
     expect(await status(tokenFor(rsa))).toBe(200);

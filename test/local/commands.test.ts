@@ -109,8 +109,8 @@ const refusesConnections = (port: number) =>
   });
 
 describe('npm start (local/start.ts)', () => {
-  it('prints "Gateway ready at http://127.0.0.1:<port>" once it serves, and stops cleanly on SIGINT', async () => {
-    const started = run('local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir() });
+  it('prints "Gateway ready at http://127.0.0.1:<port>" once it serves (a first start: it makes the issuer\'s certificate and key), and stops cleanly on SIGINT', async () => {
+    const started = run('local/start.ts', ['--memory'], { ...FREE, PORTCULLIS_LOCAL_DIR: tempDataDir({ fresh: true }) });
     const [, port] = await waitFor(started, READY);
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
@@ -201,7 +201,7 @@ describe('npm run token (cli/token.ts)', () => {
     const minted = run(
       'cli/token.ts',
       ['--ttl=-300', '--claim', 'nbf=1767225600', '--claim', 'team=blue', '--claim', 'roles=["a","b"]', '--sub', 'alice', '--aud', 'other-api', '--iss', 'https://issuer.example'],
-      { PORTCULLIS_LOCAL_DIR: tempDataDir() },
+      { PORTCULLIS_LOCAL_DIR: tempDataDir({ fresh: true }) },
     );
     expect(await minted.exited).toBe(0);
     const claims = JSON.parse(Buffer.from(minted.stdout.trim().split('.')[1]!, 'base64url').toString());

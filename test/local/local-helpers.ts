@@ -9,10 +9,18 @@ import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-
 import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table-schema';
 import { LOCAL_KEY_PREFIX } from '../../infra/sample-api';
 import type { LocalMode } from '../../local/mode';
+import { inject } from 'vitest';
+import { seedIssuerMaterial } from '../support/issuer-material';
 import { makeTempDir } from '../support/temp-dir';
 
-export function tempDataDir(): string {
-  return makeTempDir('portcullis-local-');
+/**
+ * A temporary `.local/` folder. It holds the issuer's certificate and signing key of this test run (as after a
+ * user's first start: see test/support/issuer-material.ts), unless `fresh`, for tests of the first start itself.
+ */
+export function tempDataDir(options: { fresh?: boolean } = {}): string {
+  const dir = makeTempDir('portcullis-local-');
+  if (options.fresh !== true) seedIssuerMaterial(inject('issuerMaterialDir'), dir);
+  return dir;
 }
 
 export interface CreatedKey {
