@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const {
     hashApiKey, isWellFormedApiKey, authorize, assertCompactJwsShape, decomposeCompactJws, loadConfig, createAuthorizerHandler, extractCredential, DecisionLog,
-    DynamoDbKeyStore, apiKeyRecordProblem, ClockCache, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
+    DynamoDbKeyStore, apiKeyRecordProblem, ClockCache, verifiedTokenKey, buildRouteStatements, decideRoutes, parseMethodArn, policyDocument,
     decomposeUnverifiedJwt, validateJwtFields, verifyJwsSignature,
   } = loadCore();
   const quick = process.argv.includes('--quick');
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'handler (SILENT log)', depth: 0, fresh: true, async: true, run: (i) => handlers.total.handler(events[i]!) },
     { path: 'jwt-first', name: 'authorize() (synchronous: keys at hand)', depth: 1, fresh: true, async: true, run: (i) => authorize(requests[i]!, handlers.authorize.deps) },
     { path: 'jwt-first', name: 'extractCredential (real event headers)', depth: 2, run: (i) => extractCredential(events[i]!.headers, events[i]!.multiValueHeaders) },
-    { path: 'jwt-first', name: 'verified-token cache get (miss)', depth: 2, run: (i) => lru.get(tokens[i]!, Date.now()) },
+    { path: 'jwt-first', name: 'verified-token cache get (miss)', depth: 2, run: (i) => lru.get(verifiedTokenKey(tokens[i]!), Date.now()) },
     { path: 'jwt-first', name: 'JwtAuthenticator.verify()', depth: 2, fresh: true, run: (i) => jwt.verify(tokens[i]!) },
     { path: 'jwt-first', name: 'decomposeCompactJws (ours, no reviver)', depth: 3, run: (i) => decomposeCompactJws(tokens[i]!) },
     { path: 'jwt-first', name: 'assertCompactJwsShape (charset, canonical)', depth: 4, run: (i) => assertCompactJwsShape(tokens[i]!) },
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     { path: 'jwt-first', name: 'limit: crypto.verify, prepared buffers', depth: 4, run: (i) => cryptoVerify('sha256', prepared[i]!.data, rsaVerifyKey, prepared[i]!.signature) },
     { path: 'jwt-first', name: 'validateJwtFields (aws-jwt-verify claim step)', depth: 3, run: (i) => validateJwtFields(payloads[i]!, claimOptions) },
     { path: 'jwt-first', name: 'checkClaims (ours)', depth: 3, run: (i) => jwtInternals.checkClaims(issuerEntry, payloads[i], decomposedPool[i]!.header, Date.now()) },
-    { path: 'jwt-first', name: 'verified-token cache set (full, evicts)', depth: 3, run: (i) => lru.set(tokens[i]!, identity, 60_000, Date.now()) },
+    { path: 'jwt-first', name: 'verified-token cache set (full, evicts)', depth: 3, run: (i) => lru.set(verifiedTokenKey(tokens[i]!), { token: tokens[i]!, identity }, 60_000, Date.now()) },
     // --- after authentication (any path)
     { path: 'authorize-rest', name: 'parseMethodArn', depth: 1, run: (i) => parseMethodArn(events[i]!.methodArn) },
     { path: 'authorize-rest', name: 'clientBindings.resolve (no client binding)', depth: 1, async: true, note: 'async form; the handler peeks', run: () => deps.clientBindings.resolve(issuer, 'client-7f3a9c') },

@@ -14,6 +14,7 @@ export { DecisionLog } from '../../lambda/decision-log';
 export { DynamoDbKeyStore } from '../../lambda/dynamodb-key-store';
 export { apiKeyRecordProblem } from '../../lambda/key-table-schema';
 export { ClockCache } from '../../lambda/clock-cache';
+export { verifiedTokenKey } from '../../lambda/jwt-authenticator';
 export { buildRouteStatements, decideRoutes, parseMethodArn, policyDocument } from '../../lambda/policy';
 export { decomposeUnverifiedJwt, validateJwtFields } from 'aws-jwt-verify/jwt';
 export { createAuthorizer as awsJwtVerifyPeer } from '../peers/aws-jwt-verify-authorizer';

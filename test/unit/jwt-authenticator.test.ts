@@ -274,3 +274,32 @@ describe('JwtAuthenticator: cold-start prefetch', () => {
     expect(fetches).toBe(2);
   });
 });
+
+describe('JwtAuthenticator: the verified-token cache', () => {
+  const claims = () => ({ iss: OIDC_ISSUER, aud: 'orders-api', sub: 'alice', scope: 'orders:read', iat: now(), exp: now() + 300 });
+
+  it('gives a remembered identity only to the very token verified: a token ending the same way (its signature reused) is verified, and refused', async () => {
+    const auth = authenticator();
+    const token = signJwt(oidcKey, claims());
+    expect((await auth.authenticate(token)).cacheHit).toBe(false);
+    expect((await auth.authenticate(token)).cacheHit).toBe(true);
+    const [header, , signature] = token.split('.');
+    const forgedPayload = base64url(Buffer.from(JSON.stringify({ ...claims(), sub: 'mallory', scope: 'orders:admin' })));
+    const forged = `${header}.${forgedPayload}.${signature}`;
+    expect(forged.slice(-64)).toBe(token.slice(-64));
+    expect(await rejectionCode(auth.authenticate(forged))).toBe('invalid_signature');
+    // The remembered identity is still the genuine token's.
+    expect((await auth.authenticate(token)).identity.principal).toBe('alice');
+  });
+
+  it('remembers distinct tokens of one caller separately, each with its own identity', async () => {
+    const auth = authenticator();
+    const first = signJwt(oidcKey, { ...claims(), sub: 'first' });
+    const second = signJwt(oidcKey, { ...claims(), sub: 'second' });
+    expect((await auth.authenticate(first)).identity.principal).toBe('first');
+    expect((await auth.authenticate(second)).identity.principal).toBe('second');
+    expect((await auth.authenticate(first)).cacheHit).toBe(true);
+    expect((await auth.authenticate(second)).cacheHit).toBe(true);
+    expect(auth.verifiedTokenCount).toBe(2);
+  });
+});
