@@ -15,7 +15,7 @@ import { TEST_MANIFEST } from '../test/support/authorizer-harness';
 import { runFirstDecision, type FirstDecisionResult } from './first-decision';
 import { REPO_ROOT, progress } from './lib/child';
 import { buildExtensionsNextTo, LAMBDA_BUILD_OPTIONS } from './lib/core-bundle';
-import { EXTENSIONS_FILE } from '../infra/handler-bundle';
+import { EXTENSIONS_FILE, KEY_TABLE_FILE } from '../infra/handler-bundle';
 import { median, shuffle } from './lib/stats';
 
 export interface ColdVariant {
@@ -37,6 +37,11 @@ export interface ColdStartResult {
    * setting uses them (provider presets, discovery, introspection): not loaded by the variants timed here.
    */
   readonly extensions?: { readonly bytes: number; readonly gzipBytes: number };
+  /**
+   * The key table's features' file (lambda/key-table-features.ts: API keys, client bindings), shipped next to the
+   * handler's and loaded at cold start when KEY_TABLE_NAME is set: by the "JWT + API keys" variants here.
+   */
+  readonly keyTable?: { readonly bytes: number; readonly gzipBytes: number };
   /** Whether @aws-sdk/client-dynamodb was in require.cache after loading the bundle. */
   readonly sdkLoadedAtStart: { jwtOnly: boolean; full: boolean };
   /** The first decision of a fresh process, JWKS on an HTTPS server (bench/first-decision.ts). */
@@ -83,8 +88,9 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
   const peerEnv = { ...baseEnv, PEER_ISSUER: issuer, PEER_AUDIENCE: 'portcullis-api', PEER_JWKS_URI: `${issuer}.well-known/jwks.json` };
   const portcullis = bundle('portcullis', { entryPoints: [join(REPO_ROOT, 'lambda', 'index.ts')] });
   buildExtensionsNextTo(portcullis.file);
-  const extensionsFile = join(OUT, EXTENSIONS_FILE);
-  const extensions = { bytes: statSync(extensionsFile).size, gzipBytes: gzipSync(readFileSync(extensionsFile), { level: 9 }).length };
+  const sizes = (file: string) => ({ bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file), { level: 9 }).length });
+  const extensions = sizes(join(OUT, EXTENSIONS_FILE));
+  const keyTable = sizes(join(OUT, KEY_TABLE_FILE));
   const awsJwtVerifyAlone = bundle('aws-jwt-verify-alone', {
     stdin: { contents: "export { JwtVerifier } from 'aws-jwt-verify';\n", resolveDir: REPO_ROOT, loader: 'ts' },
   });
@@ -160,6 +166,7 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
   return {
     runs,
     extensions,
+    keyTable,
     sdkLoadedAtStart,
     firstDecision,
     variants: variants.map((v) => ({

@@ -2,9 +2,10 @@
  * How the authorizer handler is bundled: one definition, used by `npm run build` (the prebuilt handler the package
  * ships, `dist/handler/`) and by the construct inside this repository, where it builds from `lambda/` source.
  *
- * Two files: `index.js`, the handler, loaded at cold start; `extensions.js`, the optional features
- * (lambda/optional-features.ts: provider presets, discovery, introspection), which `index.js` requires only when a
- * setting uses them (lambda/optional-features-loader.ts).
+ * Three files: `index.js`, the handler, loaded at every cold start; `key-table.js`, the key table's features
+ * (lambda/key-table-features.ts: API keys, client bindings), which `index.js` requires at cold start when a key table
+ * is configured; `extensions.js`, the optional features (lambda/optional-features.ts: provider presets, discovery,
+ * introspection), required only when a setting uses them (lambda/split-features-loader.ts).
  */
 import * as path from 'node:path';
 
@@ -17,21 +18,33 @@ export const HANDLER_FILE = 'index.js';
 /** The optional features' file, next to {@link HANDLER_FILE}. */
 export const EXTENSIONS_FILE = 'extensions.js';
 
+/** The key table's features' file, next to {@link HANDLER_FILE}. */
+export const KEY_TABLE_FILE = 'key-table.js';
+
 /** Every file the bundle writes (each with a `.map` beside it). */
-export const HANDLER_FILES: readonly string[] = [HANDLER_FILE, EXTENSIONS_FILE];
+export const HANDLER_FILES: readonly string[] = [HANDLER_FILE, KEY_TABLE_FILE, EXTENSIONS_FILE];
 
 /** The entry of the optional features, next to the handler's entry. */
 export function extensionsEntry(handlerEntry: string): string {
   return path.join(path.dirname(handlerEntry), 'optional-features.ts');
 }
 
+/** The entry of the key table's features, next to the handler's entry. */
+export function keyTableEntry(handlerEntry: string): string {
+  return path.join(path.dirname(handlerEntry), 'key-table-features.ts');
+}
+
 /**
- * What keeps the optional features out of the handler's file: the loader's source import becomes dead code (and is
- * dropped) once PORTCULLIS_EXTENSIONS_FILE is defined, and the file it requires instead stays external.
+ * What keeps the split features out of the handler's file: the loader's source imports become dead code (and are
+ * dropped) once PORTCULLIS_EXTENSIONS_FILE and PORTCULLIS_KEY_TABLE_FILE are defined, and the files it requires
+ * instead stay external.
  */
 export const SPLIT_BUILD_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({
-  define: { PORTCULLIS_EXTENSIONS_FILE: JSON.stringify(`./${EXTENSIONS_FILE}`) },
-  external: ['@aws-sdk/*', `./${EXTENSIONS_FILE}`],
+  define: {
+    PORTCULLIS_EXTENSIONS_FILE: JSON.stringify(`./${EXTENSIONS_FILE}`),
+    PORTCULLIS_KEY_TABLE_FILE: JSON.stringify(`./${KEY_TABLE_FILE}`),
+  },
+  external: ['@aws-sdk/*', `./${EXTENSIONS_FILE}`, `./${KEY_TABLE_FILE}`],
 });
 
 interface EsbuildLike {
@@ -59,5 +72,6 @@ export function bundleHandler(entry: string, outdir: string): void {
     ...SPLIT_BUILD_OPTIONS,
   };
   esbuild.buildSync({ ...common, entryPoints: [entry], outfile: path.join(outdir, HANDLER_FILE) });
+  esbuild.buildSync({ ...common, entryPoints: [keyTableEntry(entry)], outfile: path.join(outdir, KEY_TABLE_FILE) });
   esbuild.buildSync({ ...common, entryPoints: [extensionsEntry(entry)], outfile: path.join(outdir, EXTENSIONS_FILE) });
 }

@@ -1,14 +1,14 @@
 /**
  * Resolves which usage plan (and hidden usage key) a JWT client is metered under: a binding stored in the key
- * table by `keys clients bind`, else the configured default. Lookups share the bounded cache logic of API keys.
+ * table by `keys clients bind`, else the configured default. The lookup in the key table (a bounded cache shared in
+ * logic with API keys) comes with the key table's features (key-table-features.ts); without a key table every
+ * client gets the default.
  */
-import { CachedLookup, type LookupOutcome } from './cached-lookup';
-import type { KeyStore } from './dynamodb-key-store';
-import { CredentialRejectedError, DependencyFaultError } from './errors';
-import { clientBindingFromItem, type ClientBindingRecord } from './key-table-schema';
+import type { CachedLookup, LookupOutcome } from './cached-lookup';
+import type { ClientBindingRecord } from './key-table-schema';
 
-/** Joins issuer and client id in a cache key; a NUL cannot occur in an issuer URL. */
-const KEY_SEPARATOR = '\u0000';
+/** Joins issuer and client id in the lookup's key; a NUL cannot occur in an issuer URL. */
+export const CLIENT_BINDING_KEY_SEPARATOR = '\u0000';
 
 export interface UsageBinding {
   readonly plan?: string;
@@ -16,56 +16,28 @@ export interface UsageBinding {
 }
 
 export interface ClientBindingResolverOptions {
-  readonly store?: KeyStore;
+  /** Bindings in the key table; undefined without one. */
+  readonly lookup?: CachedLookup<ClientBindingRecord>;
   readonly defaultBinding: UsageBinding;
-  readonly cacheTtlMs: number;
-  readonly negativeCacheTtlMs: number;
-  readonly cacheMaxEntries: number;
-  readonly nowMs: () => number;
 }
 
 export class ClientBindingResolver {
   private readonly lookup?: CachedLookup<ClientBindingRecord>;
 
   constructor(private readonly options: ClientBindingResolverOptions) {
-    const store = options.store;
-    if (store === undefined) return;
-    this.lookup = new CachedLookup<ClientBindingRecord>(
-      {
-        maxEntries: options.cacheMaxEntries,
-        positiveTtlMs: options.cacheTtlMs,
-        negativeTtlMs: options.negativeCacheTtlMs,
-        nowMs: options.nowMs,
-      },
-      async (key): Promise<LookupOutcome<ClientBindingRecord>> => {
-        const separator = key.indexOf(KEY_SEPARATOR);
-        const issuer = key.slice(0, separator);
-        const clientId = key.slice(separator + 1);
-        const item = await store.getClientBindingItem(issuer, clientId);
-        if (item === undefined) return { found: false };
-        try {
-          return { found: true, value: clientBindingFromItem(item) };
-        } catch (error) {
-          // A broken binding is an operator's mistake, not the caller's: fail closed with a 500, not a 401.
-          if (error instanceof CredentialRejectedError) {
-            throw new DependencyFaultError('internal_error', 'Client binding record is malformed', { cause: error });
-          }
-          throw error;
-        }
-      },
-    );
+    this.lookup = options.lookup;
   }
 
   async resolve(issuer: string, clientId: string | undefined): Promise<UsageBinding> {
     if (this.lookup === undefined || clientId === undefined) return this.options.defaultBinding;
-    const { outcome } = await this.lookup.get(issuer + KEY_SEPARATOR + clientId);
+    const { outcome } = await this.lookup.get(issuer + CLIENT_BINDING_KEY_SEPARATOR + clientId);
     return this.bindingOf(outcome);
   }
 
   /** The binding without I/O when it is known (cached, or no table); undefined when {@link resolve} must read. */
   resolveCached(issuer: string, clientId: string | undefined): UsageBinding | undefined {
     if (this.lookup === undefined || clientId === undefined) return this.options.defaultBinding;
-    const outcome = this.lookup.peek(issuer + KEY_SEPARATOR + clientId);
+    const outcome = this.lookup.peek(issuer + CLIENT_BINDING_KEY_SEPARATOR + clientId);
     return outcome === undefined ? undefined : this.bindingOf(outcome);
   }
 

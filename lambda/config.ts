@@ -22,7 +22,7 @@ import {
   withIssuerDefaults,
   type IssuerExtensions,
 } from './issuer-config';
-import { optionalFeatures } from './optional-features-loader';
+import { optionalFeatures } from './split-features-loader';
 import { compileManifest, type CompiledManifest } from './route-manifest';
 import { CACHE_KEY_MODES, parseCacheKeyMode, type CacheKeyMode } from './cache-key-mode';
 

@@ -4,20 +4,19 @@
  * and the result; `authorize` decides.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { ApiKeyAuthenticator } from './api-key-authenticator';
 import { authorize, type AuthorizerDependencies } from './authorize';
 import { ClientBindingResolver } from './client-bindings';
 import type { AuthorizerConfig } from './config';
 import { DecisionLog } from './decision-log';
 import { DecisionMemo } from './decision-memo';
-import { DynamoDbKeyStore, type KeyStore } from './dynamodb-key-store';
+import type { KeyStore } from './dynamodb-key-store';
 import { errorName } from './error-name';
 import { CredentialRejectedError, DependencyFaultError, withoutStack } from './errors';
 import { HardenedJwksCache } from './jwks-cache';
 import { createJwksFetcher } from './jwks-fetcher';
 import { JwtAuthenticator } from './jwt-authenticator';
 import type { IssuerFeatureOverrides, IssuerFeatures } from './issuer-features';
-import { optionalFeatures } from './optional-features-loader';
+import { keyTableFeatures, optionalFeatures } from './split-features-loader';
 import { MethodArnMemo } from './policy';
 import { ScopePolicies } from './scope-policies';
 
@@ -48,17 +47,6 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
   const log =
     overrides.log ??
     new DecisionLog({ serviceName: config.serviceName, level: config.logLevel, metricsNamespace: config.metricsNamespace });
-
-  const keyStore =
-    overrides.keyStore ??
-    (config.keyTableName === undefined
-      ? undefined
-      : new DynamoDbKeyStore({
-          tableName: config.keyTableName,
-          requestTimeoutMs: config.dynamoDbTimeoutMs,
-          connectTimeoutMs: config.dynamoDbConnectTimeoutMs,
-          maxAttempts: config.dynamoDbMaxAttempts,
-        }));
 
   // Discovery and introspection ship with the optional features: loaded only when an issuer uses one of them.
   const issuerFeatures: IssuerFeatures | undefined = config.issuers.some((issuer) => issuer.discovery !== undefined || issuer.introspection !== undefined)
@@ -97,16 +85,12 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     for (const failure of failures) log.warn('JWKS prefetch at cold start failed', { jwksUri: failure.jwksUri, error: errorName(failure.error), reason: (failure.error as Error).message });
   });
 
-  const apiKeys =
-    keyStore === undefined
+  // API keys and client bindings ship with the key table's features: loaded only when there is a key table.
+  const keyTable =
+    config.keyTableName === undefined && overrides.keyStore === undefined
       ? undefined
-      : new ApiKeyAuthenticator({
-          store: keyStore,
-          keyPrefix: config.apiKeyPrefix,
-          cacheTtlMs: config.keyCacheTtlSeconds * 1000,
-          negativeCacheTtlMs: config.keyNegativeCacheTtlSeconds * 1000,
-          cacheMaxEntries: config.keyCacheMaxEntries,
-          lastUsedIntervalSeconds: config.lastUsedIntervalSeconds,
+      : keyTableFeatures().createKeyTableFeatures(config, {
+          store: overrides.keyStore,
           nowMs,
           onLastUsedError: (error, keyId) => log.warn('last-used update failed', { keyId, error: errorName(error) }),
         });
@@ -116,14 +100,10 @@ export function createAuthorizerHandler(config: AuthorizerConfig, overrides: Han
     cacheKeyMode: config.cacheKeyMode,
     jwt,
     introspection: issuerFeatures?.introspection,
-    apiKeys,
+    apiKeys: keyTable?.apiKeys,
     clientBindings: new ClientBindingResolver({
-      store: keyStore,
+      lookup: keyTable?.clientBindings,
       defaultBinding: { plan: config.defaultPlan, usageIdentifierKey: config.defaultUsageIdentifierKey },
-      cacheTtlMs: config.keyCacheTtlSeconds * 1000,
-      negativeCacheTtlMs: config.keyNegativeCacheTtlSeconds * 1000,
-      cacheMaxEntries: config.keyCacheMaxEntries,
-      nowMs,
     }),
     policies: new ScopePolicies(config.manifest),
     decisions: new DecisionMemo(),

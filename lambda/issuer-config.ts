@@ -6,7 +6,7 @@
  */
 import { claimName, fail, nonEmptyStrings, type Spec } from './issuer-setting-checks';
 import type { ProviderName } from './issuer-presets';
-import { optionalFeatures } from './optional-features-loader';
+import { optionalFeatures } from './split-features-loader';
 
 // The parts only some entries use (provider presets, discovery, tenant templates, scopeClaims) ship with the optional
 // features (issuer-defaults.ts); discoveryUrl stays importable from here.

@@ -7,7 +7,7 @@ import { buildSync, type BuildOptions } from 'esbuild';
 import { execFileSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EXTENSIONS_FILE, SPLIT_BUILD_OPTIONS } from '../../infra/handler-bundle';
+import { EXTENSIONS_FILE, KEY_TABLE_FILE, SPLIT_BUILD_OPTIONS } from '../../infra/handler-bundle';
 import { REPO_ROOT } from './child';
 
 export type Core = typeof import('./core-entry');
@@ -19,15 +19,20 @@ export const LAMBDA_BUILD_OPTIONS: BuildOptions = {
   format: 'cjs',
   sourcemap: false,
   logLevel: 'error',
-  // As the handler's bundle: the optional features (lambda/optional-features.ts) in their own file, required on use.
+  // As the handler's bundle: the optional features and the key table's features in files of their own, required on use.
   ...(SPLIT_BUILD_OPTIONS as Pick<BuildOptions, 'define' | 'external'>),
 };
 
-/** Builds the optional features' file next to `outfile` (where its bundle requires it), when `lambdaDir` has them. */
+/** Builds the split features' files next to `outfile` (where its bundle requires them), when `lambdaDir` has them. */
 export function buildExtensionsNextTo(outfile: string, lambdaDir = join(REPO_ROOT, 'lambda')): void {
-  const entry = join(lambdaDir, 'optional-features.ts');
-  if (!existsSync(entry)) return; // a baseline from before the split
-  buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile: join(dirname(outfile), EXTENSIONS_FILE), minify: true });
+  for (const [source, file] of [
+    ['optional-features.ts', EXTENSIONS_FILE],
+    ['key-table-features.ts', KEY_TABLE_FILE],
+  ] as const) {
+    const entry = join(lambdaDir, source);
+    if (!existsSync(entry)) continue; // a baseline from before the split
+    buildSync({ ...LAMBDA_BUILD_OPTIONS, entryPoints: [entry], outfile: join(dirname(outfile), file), minify: true });
+  }
 }
 
 /** `minify: false` keeps names readable for the CPU profile; timing uses the minified build. */

@@ -35,13 +35,18 @@ export function checkTargets(report: ReportFigures): TargetCheck[] {
   const cold = report.cold;
   const ours = cold?.variants.find((v) => v.name === 'portcullis, JWT only');
   const bare = cold?.variants.find((v) => v.name === 'peer aws-jwt-verify');
-  // The file loaded at cold start (index.js); the optional features' file is loaded only when a setting uses them.
+  // index.js, the file every cold start loads; key-table.js is loaded with it when a key table is configured, and the
+  // optional features' file only when a setting uses them. 60 KB read as 60,000 bytes, the stricter reading.
+  const keyTable = cold?.keyTable;
   const extensions = cold?.extensions;
-  const extensionsNote = extensions === undefined ? '' : `; + ${(extensions.bytes / 1024).toFixed(1)} KB extensions.js, loaded on use: ${((ours!.bytes! + extensions.bytes) / 1024).toFixed(1)} KB in all`;
+  const splitNote =
+    keyTable === undefined || extensions === undefined
+      ? ''
+      : `; with a key table + ${(keyTable.bytes / 1000).toFixed(1)} KB key-table.js (${((ours!.bytes! + keyTable.bytes) / 1000).toFixed(1)} KB at cold start); + ${(extensions.bytes / 1000).toFixed(1)} KB extensions.js, loaded on use`;
   check(
     'bundle <= 60 KB minified',
-    ours?.bytes === undefined ? undefined : ours.bytes <= 60 * 1024,
-    ours?.bytes === undefined ? '' : `${(ours.bytes / 1024).toFixed(1)} KB (${(ours.gzipBytes! / 1024).toFixed(1)} KB gzipped)${extensionsNote}`,
+    ours?.bytes === undefined ? undefined : ours.bytes <= 60_000,
+    ours?.bytes === undefined ? '' : `${(ours.bytes / 1000).toFixed(1)} KB (${(ours.gzipBytes! / 1000).toFixed(1)} KB gzipped)${splitNote}`,
   );
   // As the cold section defines it: the medians of load time, ours against the bare authorizer, from the same runs.
   const coldRatio = ours?.ms !== undefined && bare?.ms !== undefined ? ours.ms / bare.ms : undefined;

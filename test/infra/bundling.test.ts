@@ -38,8 +38,12 @@ describe('authorizer bundle', () => {
     expect(statSync(bundlePath).size).toBeLessThan(300 * 1024);
     expect(bundle.split('\n').length).toBeLessThan(50); // minified
     // Booleans, not toContain: a failure would print the whole bundle.
-    expect(bundle.includes('@aws-sdk/client-dynamodb'), 'the SDK is required at run time').toBe(true);
-    expect(bundle.includes('@smithy/'), 'the SDK is not bundled').toBe(false);
+    // API keys and client bindings ship next to the handler, with the DynamoDB client they require at run time.
+    const keyTable = readFileSync(join(assetDir, 'key-table.js'), 'utf8');
+    expect(existsSync(join(assetDir, 'key-table.js.map'))).toBe(true);
+    expect(keyTable.includes('@aws-sdk/client-dynamodb'), 'the SDK is required at run time').toBe(true);
+    expect(bundle.includes('@aws-sdk/client-dynamodb'), 'the SDK is required by the key table file only').toBe(false);
+    expect(keyTable.includes('@smithy/') || bundle.includes('@smithy/'), 'the SDK is not bundled').toBe(false);
     expect(bundle.includes('JWT string does not consist of exactly 3 parts'), 'aws-jwt-verify is bundled').toBe(true);
 
     const env = authorizerEnvironment(template) as Record<string, string>;
@@ -54,6 +58,10 @@ describe('authorizer bundle', () => {
     const run = (authorization: string) => runBundle(bundlePath, env, event, authorization);
     expect(run('Bearer not-a-jwt')).toMatch(/^ERROR Unauthorized$/m);
     expect(run('Bearer not-a-jwt'), 'a deployment using no optional feature never loads them').toMatch(/^EXTENSIONS LOADED false$/m);
+    expect(run('Bearer not-a-jwt'), 'a deployment with a key table loads its features at cold start').toMatch(/^KEY TABLE LOADED true$/m);
+    const { KEY_TABLE_NAME: _table, ...jwtOnly } = env;
+    expect(runBundle(bundlePath, jwtOnly, event, 'Bearer not-a-jwt'), 'a JWT-only deployment never loads them').toMatch(/^KEY TABLE LOADED false$/m);
+    expect(runBundle(bundlePath, jwtOnly, event, `ApiKey ptc_live_${'A'.repeat(38)}`), 'an API key without a key table is refused').toMatch(/^ERROR Unauthorized$/m);
     // Well-formed prefix, wrong checksum: refused before any DynamoDB call.
     expect(run(`ApiKey ptc_live_${'A'.repeat(38)}`)).toMatch(/^ERROR Unauthorized$/m);
   });
@@ -95,11 +103,12 @@ function runBundle(bundlePath: string, env: Record<string, string>, event: { hea
       console.log('LOAD FAILED ' + error.name + ' ' + error.message);
       process.exit(0);
     }
-    const loaded = () => Object.keys(require.cache).some((file) => file.endsWith('/extensions.js'));
+    const loaded = (name = '/extensions.js') => Object.keys(require.cache).some((file) => file.endsWith(name));
+    const report = () => { console.log('EXTENSIONS LOADED ' + loaded()); console.log('KEY TABLE LOADED ' + loaded('/key-table.js')); };
     const event = JSON.parse(process.env.TEST_EVENT);
     handler(event).then(
-      (result) => { console.log('RESULT ' + JSON.stringify(result)); console.log('EXTENSIONS LOADED ' + loaded()); },
-      (error) => { console.log('ERROR ' + error.message); console.log('EXTENSIONS LOADED ' + loaded()); },
+      (result) => { console.log('RESULT ' + JSON.stringify(result)); report(); },
+      (error) => { console.log('ERROR ' + error.message); report(); },
     );`;
   return execFileSync(process.execPath, ['-e', script], {
     env: {

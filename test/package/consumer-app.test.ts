@@ -123,6 +123,7 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
     expect(files.filter((file) => !/^package\/(dist\/(infra|lambda|handler|cli)\/|package\.json$|README\.md$|docs\/cdk-app\.md$)/.test(file))).toEqual([]);
     expect(files).toContain('package/dist/handler/index.js');
     expect(files).toContain('package/dist/handler/extensions.js');
+    expect(files).toContain('package/dist/handler/key-table.js');
     expect(files).toContain('package/dist/infra/index.d.ts');
     expect(files.some((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'))).toBe(false);
     expect(files.filter((file) => /(^|\/)(test|tests|bench|fixtures|testdata|\.local)\//.test(file))).toEqual([]);
@@ -147,8 +148,8 @@ describe('the packed package in a fresh TypeScript CDK app', () => {
       (r) => r.Type === 'AWS::Lambda::Function' && 'CONFIG_FILE' in ((r.Properties.Environment as { Variables?: object } | undefined)?.Variables ?? {}),
     )!;
     const assetDir = join(outdir, `asset.${String((fn.Properties.Code as { S3Key: string }).S3Key).replace(/\.zip$/, '')}`);
-    // The handler and the optional features' file it requires on use, each as shipped.
-    for (const file of ['index.js', 'extensions.js']) {
+    // The handler and the files it requires when the configuration uses them, each as shipped.
+    for (const file of ['index.js', 'key-table.js', 'extensions.js']) {
       const shipped = readFileSync(join(app, 'node_modules/portcullis-authorizer/dist/handler', file));
       expect(readFileSync(join(assetDir, file)).equals(shipped), file).toBe(true);
     }
