@@ -68,7 +68,7 @@ function print(report: Report): void {
     out.push(
       table(
         ['variant', 'min KB', 'gzip KB', 'ms', 'vs empty', 'note'],
-        c.variants.map((v) => [v.name, v.bytes === undefined ? '' : (v.bytes / 1024).toFixed(1), v.gzipBytes === undefined ? '' : (v.gzipBytes / 1024).toFixed(1), fmt(v.ms), x(v.ratio), v.note ?? '']),
+        c.variants.map((v) => [v.name, v.bytes === undefined ? '' : (v.bytes / 1000).toFixed(1), v.gzipBytes === undefined ? '' : (v.gzipBytes / 1000).toFixed(1), fmt(v.ms), x(v.ratio), v.note ?? '']),
         [false, true, true, true, true, false],
       ),
       '',
