@@ -26,6 +26,8 @@ export interface ColdVariant {
   readonly ms: number;
   /** Median of per-run (variant / empty node) ratios. */
   readonly ratio?: number;
+  /** Median of per-run (variant / bare aws-jwt-verify authorizer) ratios: the two loads of one run, side by side. */
+  readonly ratioToBare?: number;
   readonly note?: string;
 }
 
@@ -149,6 +151,8 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
   progress(`cold: ${runs} alternating runs of ${variants.length} variants`);
   const times = new Map<Variant, number[]>(variants.map((v) => [v, []]));
   const ratios = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  const ratiosToBare = new Map<Variant, number[]>(variants.map((v) => [v, []]));
+  const bare = variants.find((v) => v.name === 'peer aws-jwt-verify')!;
   for (let run = 0; run < runs; run++) {
     const thisRun = new Map<Variant, number>();
     for (const v of shuffle([...variants])) {
@@ -161,6 +165,7 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
     }
     const baseline = thisRun.get(variants[0]!)!;
     for (const v of variants) ratios.get(v)!.push(thisRun.get(v)! / baseline);
+    for (const v of variants) ratiosToBare.get(v)!.push(thisRun.get(v)! / thisRun.get(bare)!);
   }
   const firstDecision = await runFirstDecision({ portcullis: portcullis.file, peerAwsJwtVerify: peerBuilt.get('aws-jwt-verify')! }, runs);
   return {
@@ -176,6 +181,7 @@ export async function runColdStart(runs: number): Promise<ColdStartResult> {
       gzipBytes: v.built?.gzipBytes,
       ms: median(times.get(v)!),
       ratio: v === variants[0] ? undefined : median(ratios.get(v)!),
+      ratioToBare: v.name.startsWith('portcullis') ? median(ratiosToBare.get(v)!) : undefined,
       note: v.note,
     })),
   };
