@@ -4,7 +4,7 @@
  * names no number, so the page cannot drift from what was measured.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ColdStartResult } from './cold-start';
 import type { CpuProfileResult } from './cpu-profile';
 import type { GatewayResult } from './gateway';
@@ -155,7 +155,7 @@ const REPORT_COPY = join('docs', 'performance-report.json');
 
 function main(): void {
   const source = process.argv[2] ?? join('bench', 'results', 'last-run.json');
-  const text = readFileSync(join(REPO_ROOT, source), 'utf8');
+  const text = readFileSync(resolve(REPO_ROOT, source), 'utf8'); // a path relative to the repository, or absolute
   const report = JSON.parse(text) as Report;
   // The report is kept next to the page, so that anyone can check (or regenerate) every figure.
   writeFileSync(join(REPO_ROOT, REPORT_COPY), text);
