@@ -10,10 +10,13 @@ import type { ClaimSource } from './issuer-config';
 import { MAX_IDENTIFIER_LENGTH } from './key-table-schema';
 import { isValidScope } from './route-manifest';
 
+/** Who the caller is and what it may do: the identity of a verified token (or of an introspected one). */
 export interface MappedClaims {
+  /** The configured issuer (for Cognito, its regional form, whichever form the token's `iss` used). */
   readonly issuer: string;
   readonly subject?: string;
   readonly clientId?: string;
+  /** `sub`, or the client id for tokens without one (unless the issuer names a principal claim). */
   readonly principal: string;
   readonly scopes: readonly string[];
   /** `cnf["x5t#S256"]`: the token is bound to the client certificate with this SHA-256 thumbprint (base64url). */

@@ -25,7 +25,7 @@
 import { FailedAssertionError, JwtExpiredError, JwtNotBeforeError } from 'aws-jwt-verify/error';
 import { validateJwtFields, type DecomposedJwt } from 'aws-jwt-verify/jwt';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
-import { ClaimMapping } from './claim-mapping';
+import { ClaimMapping, type MappedClaims } from './claim-mapping';
 import type { IssuerConfig } from './config';
 import { decomposeCompactJws, decomposeJws, type CompactJws } from './compact-jws';
 import { CredentialRejectedError, type RejectionCode } from './errors';
@@ -34,17 +34,8 @@ import { keyFitsAlgorithm, type VerificationKey } from './jwks-document';
 import { verifyJwsSignature } from './jws-signature';
 import { ClockCache } from './clock-cache';
 
-export interface JwtIdentity {
-  /** The configured issuer (for Cognito, its regional form, whichever form the token's `iss` used). */
-  readonly issuer: string;
-  readonly subject?: string;
-  readonly clientId?: string;
-  /** `sub`, or the client id for tokens without one. */
-  readonly principal: string;
-  readonly scopes: readonly string[];
-  /** Set for a certificate-bound token (RFC 8705): the SHA-256 thumbprint its client certificate must have. */
-  readonly certificateThumbprint?: string;
-}
+/** A verified token's identity: what its claims map to (claim-mapping.ts). */
+export type JwtIdentity = MappedClaims;
 
 export interface JwtAuthenticatorOptions {
   readonly issuers: readonly IssuerConfig[];

@@ -3,7 +3,7 @@
  * and detach (detach.ts). Returns the exit code instead of exiting, so tests run it in-process with their own clients:
  * 0 success (and, for check, in sync), 1 failure or disagreement, 2 bad input.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../command-line';
 import { readRouteManifestFile } from '../../infra/openapi-manifest';
 import { compileManifest, type CompiledManifest } from '../../lambda/route-manifest';
 import type { ClientFactories } from '../keys/target';
@@ -103,18 +103,9 @@ function stateStore(target: AttachTarget): AttachStateStore {
 
 export async function runAttachCli(argv: readonly string[], io: AttachIo): Promise<number> {
   const usage = attachUsage(io.commands);
-  let args;
-  try {
-    args = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
+  const args = parseCommandLine(argv, OPTIONS, usage, io);
+  if (typeof args === 'number') return args;
   const { values, positionals } = args;
-  if (values.help) {
-    io.stdout(`${usage}\n`);
-    return 0;
-  }
   const command = (positionals[0] ?? 'plan') as Command;
   if (!COMMANDS.includes(command) || positionals.length > 1) {
     io.stderr(`unknown command ${JSON.stringify(positionals.join(' '))}\n\n${usage}\n`);

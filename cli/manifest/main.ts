@@ -6,9 +6,9 @@
  * The manifest goes to stdout (or `--out FILE`); the public operations, CORS preflights and warnings go to stderr,
  * so `> routes.json` captures only the manifest. Exit codes: 0 done, 1 an AWS call failed, 2 bad input or bad spec.
  */
+import { parseCommandLine } from '../command-line';
 import { GetExportCommand, type ExportResponse } from '@aws-sdk/client-api-gateway';
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { convertOpenApiFile, manifestFromOpenApi, OpenApiManifestError, parseOpenApiText, type OpenApiConversion } from '../../infra/openapi-manifest';
 import { STACK_OUTPUTS } from '../../infra/stack-outputs';
 import { readStackOutputs, SDK_CLIENTS, type ClientFactories } from '../keys/target';
@@ -105,18 +105,9 @@ async function fromApi(values: { [K in keyof typeof OPTIONS]?: string | boolean 
 
 export async function runManifestCli(argv: readonly string[], io: ManifestIo): Promise<number> {
   const usage = manifestUsage(io.command);
-  let args;
-  try {
-    args = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
+  const args = parseCommandLine(argv, OPTIONS, usage, io);
+  if (typeof args === 'number') return args;
   const { values, positionals } = args;
-  if (values.help) {
-    io.stdout(`${usage}\n`);
-    return 0;
-  }
   const [command, ...rest] = positionals;
   try {
     let conversion: OpenApiConversion;
