@@ -259,12 +259,13 @@ function substituteDeployValues(value: unknown, values: readonly string[], setti
 }
 
 /**
- * The environment with the settings of `CONFIG_FILE` added (as JSON strings, so one parser reads both). A relative
- * path is read from `configDir`, the handler's folder in Lambda. A setting given in both places is refused.
+ * The settings of `CONFIG_FILE`, as parsed JSON values with the deploy values substituted; none without the
+ * variable. A relative path is read from `configDir`, the handler's folder in Lambda. A setting given both here and
+ * in the environment is refused.
  */
-export function withConfigFile(env: Env, configDir: string = process.cwd()): Env {
+export function readConfigFile(env: Env, configDir: string = process.cwd()): ConfigFileDocument {
   const file = optionalString(env, 'CONFIG_FILE');
-  if (file === undefined) return env;
+  if (file === undefined) return {};
   const path = isAbsolute(file) ? file : join(configDir, file);
   let content: string;
   try {
@@ -286,7 +287,7 @@ export function withConfigFile(env: Env, configDir: string = process.cwd()): Env
     throw new ConfigurationError('CONFIG_FILE', 'must hold a JSON object of settings');
   }
   const values = deployValues(env);
-  const merged: Record<string, string | undefined> = { ...env };
+  const settings: Partial<Record<FileSetting, unknown>> = {};
   for (const [setting, value] of Object.entries(document)) {
     if (!(FILE_SETTINGS as readonly string[]).includes(setting)) {
       throw new ConfigurationError('CONFIG_FILE', `${setting} cannot be set in the file (only ${FILE_SETTINGS.join(', ')})`);
@@ -294,9 +295,9 @@ export function withConfigFile(env: Env, configDir: string = process.cwd()): Env
     if (optionalString(env, setting) !== undefined) {
       throw new ConfigurationError(setting, 'is set both in the environment and in CONFIG_FILE');
     }
-    merged[setting] = JSON.stringify(substituteDeployValues(value, values, setting));
+    settings[setting as FileSetting] = substituteDeployValues(value, values, setting);
   }
-  return merged;
+  return settings;
 }
 
 export interface LoadConfigOptions {
@@ -308,10 +309,11 @@ export interface LoadConfigOptions {
 }
 
 /** Reads and validates every setting. Throws {@link ConfigurationError} naming the first bad one. */
-export function loadConfig(environment: Env, options: LoadConfigOptions = {}): AuthorizerConfig {
-  const env = withConfigFile(environment, options.configDir);
-  const manifest = compileManifest(json(env, 'ROUTE_MANIFEST') ?? requiredString(env, 'ROUTE_MANIFEST'));
-  const issuers = parseIssuers(json(env, 'JWT_ISSUERS'));
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): AuthorizerConfig {
+  // Routes and issuers from the configuration file (parsed once), else from the environment.
+  const fromFile = readConfigFile(env, options.configDir);
+  const manifest = compileManifest('ROUTE_MANIFEST' in fromFile ? fromFile.ROUTE_MANIFEST : (json(env, 'ROUTE_MANIFEST') ?? requiredString(env, 'ROUTE_MANIFEST')));
+  const issuers = parseIssuers('JWT_ISSUERS' in fromFile ? fromFile.JWT_ISSUERS : json(env, 'JWT_ISSUERS'));
   const apiKeyPrefix = optionalString(env, 'API_KEY_PREFIX') ?? 'ptc_live_';
   if (!KEY_PREFIX_PATTERN.test(apiKeyPrefix)) {
     throw new ConfigurationError('API_KEY_PREFIX', `must look like "<product>_<environment>_" (e.g. ptc_live_), got ${JSON.stringify(apiKeyPrefix)}`);
