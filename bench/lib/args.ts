@@ -30,7 +30,7 @@ const HELP = `Usage: npm run bench -- [options]
   --iterations N      timed calls per case per round (default 1000; --quick 300)
   --slices N          slices per round, each running every case in a new random order (default 4)
   --miss-iterations N API-key cache-miss calls per round (DynamoDB reads; default 100; --quick 40)
-  --cold-runs N       fresh-process runs per bundle, alternating (default 30; --quick 10)
+  --cold-runs N       fresh-process runs per bundle, alternating (default 60: a spawn's time varies by milliseconds; --quick 10)
   --gateway-seconds N autocannon duration per route per round (default 5)
   --only a,b          sections: micro, cold, profile, cpu, gateway, cache-keys (default: all but cpu)
   --filter s1,s2      micro cases whose name contains one of the strings
@@ -77,7 +77,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     iterations: intOption(argv, '--iterations', quick ? 300 : 1000),
     slices: intOption(argv, '--slices', 4),
     missIterations: intOption(argv, '--miss-iterations', quick ? 40 : 100),
-    coldRuns: intOption(argv, '--cold-runs', quick ? 10 : 30),
+    coldRuns: intOption(argv, '--cold-runs', quick ? 10 : 60),
     gatewaySeconds: intOption(argv, '--gateway-seconds', quick ? 2 : 5),
     json: argv.includes('--json'),
     sections: new Set(only ?? ['micro', 'cold', 'profile', 'gateway', 'cache-keys']),
