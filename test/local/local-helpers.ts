@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { generateApiKey, generateKeyId, hashApiKey } from '../../lambda/api-key-format';
 import { apiKeyItem, type ApiKeyRecord } from '../../lambda/key-table-schema';
 import { LOCAL_KEY_PREFIX } from '../../infra/sample-api';
-import type { LocalMode } from '../../local/mode';
+import { startLocalMode, type LocalMode, type LocalModeOptions } from '../../local/mode';
 import { inject } from 'vitest';
 import { seedIssuerMaterial } from '../support/issuer-material';
 import { makeTempDir } from '../support/temp-dir';
@@ -21,6 +21,14 @@ export function tempDataDir(options: { fresh?: boolean } = {}): string {
   const dir = makeTempDir('portcullis-local-');
   if (options.fresh !== true) seedIssuerMaterial(inject('issuerMaterialDir'), dir);
   return dir;
+}
+
+/**
+ * The local mode as most tests run it: free ports, the store in memory, a data folder of their own (removed when the
+ * test file ends), the log silent; `options` adds to or replaces these.
+ */
+export function startTestLocalMode(options: LocalModeOptions = {}): Promise<LocalMode> {
+  return startLocalMode({ ports: { gateway: 0, issuer: 0, dynamodb: 0 }, memory: true, dataDir: tempDataDir(), env: {}, logLevel: 'SILENT', ...options });
 }
 
 export interface CreatedKey {

@@ -11,8 +11,8 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { startLocalMode, type LocalMode } from '../../local/mode';
-import { call, tempDataDir } from './local-helpers';
+import type { LocalMode } from '../../local/mode';
+import { call, startTestLocalMode } from './local-helpers';
 import { issuerFetch, jwtClaims } from './oauth-helpers';
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback';
@@ -39,22 +39,19 @@ const title = runBrowser
   : 'signs a dev user in through the login page in headless chromium (SKIPPED: chromium is not installed; apt-get install chromium)';
 
 let local: LocalMode;
-let dataDir: string;
 let profileDir: string;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (!runBrowser) return;
-  dataDir = tempDataDir();
   profileDir = mkdtempSync(join(tmpdir(), 'portcullis-chromium-'));
-  local = await startLocalMode({ ports: { gateway: 0, issuer: 0, dynamodb: 0 }, memory: true, dataDir, env: {}, logLevel: 'SILENT' });
+  local = await startTestLocalMode();
 });
 
 afterAll(async () => {
   await browser?.close();
   await local?.stop();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('Login page in a real browser', () => {

@@ -3,25 +3,21 @@
  * mode: discovery at both well-known paths, client credentials, authorization code with PKCE S256, rotating
  * refresh tokens, and the tokens used through the local gateway with the real authorizer.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as client from 'openid-client';
-import { startLocalMode, type LocalMode } from '../../local/mode';
-import { call, issuerRequest, tempDataDir, tokenRequest } from './local-helpers';
+import type { LocalMode } from '../../local/mode';
+import { call, issuerRequest, startTestLocalMode, tokenRequest } from './local-helpers';
 import { issuerFetch, jwtClaims, signIn } from './oauth-helpers';
 
 const REDIRECT_URI = 'http://127.0.0.1:8400/callback';
 let local: LocalMode;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = tempDataDir();
-  local = await startLocalMode({ ports: { gateway: 0, issuer: 0, dynamodb: 0 }, memory: true, dataDir, env: {}, logLevel: 'SILENT' });
+  local = await startTestLocalMode();
 });
 
 afterAll(async () => {
   await local?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 function discover(clientId: string, secret?: string, algorithm: 'oidc' | 'oauth2' = 'oidc') {

@@ -1,22 +1,18 @@
 /**
  * The local issuer's opaque access tokens and its RFC 7662 introspection endpoint, over real HTTPS.
  */
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalMode, type LocalMode } from '../../local/mode';
-import { clientToken, issuerRequest, tempDataDir } from './local-helpers';
+import type { LocalMode } from '../../local/mode';
+import { clientToken, issuerRequest, startTestLocalMode } from './local-helpers';
 
 let local: LocalMode;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = tempDataDir();
-  local = await startLocalMode({ ports: { gateway: 0, issuer: 0, dynamodb: 0 }, memory: true, dataDir, env: {}, logLevel: 'SILENT' });
+  local = await startTestLocalMode();
 });
 
 afterAll(async () => {
   await local?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
