@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ORDERS_API_ROUTES, ORDERS_API_SPEC } from './orders-api-fixture';
 import {
   convertOpenApiFile,
   manifestFromOpenApi,
@@ -9,7 +10,6 @@ import {
   parseOpenApiText,
 } from '../../infra/openapi-manifest';
 
-const FIXTURE = join(__dirname, 'fixtures', 'orders-api.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'portcullis-openapi-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,19 +33,11 @@ function oas(paths: Record<string, unknown>, extra: Record<string, unknown> = {}
 }
 
 describe('routes from an OpenAPI file shaped like a real API Gateway export', () => {
-  const conversion = convertOpenApiFile(FIXTURE);
+  const conversion = convertOpenApiFile(ORDERS_API_SPEC);
 
   it('yields every secured operation with its scopes, alternatives and metering', () => {
     expect(conversion.format).toBe('OpenAPI 3.0.1');
-    expect(conversion.manifest.routes).toEqual([
-      { method: 'GET', path: '/v1/orders', scopes: ['orders:read'] },
-      { method: 'POST', path: '/v1/orders', anyOf: [['orders:write'], ['shop-api/orders.write']], metered: true },
-      { method: 'GET', path: '/v1/orders/{orderId}', scopes: ['orders:read'] },
-      { method: 'DELETE', path: '/v1/orders/{orderId}', scopes: ['orders:admin', 'orders:write'] },
-      { method: 'PUT', path: '/v1/orders/{orderId}/items/{itemId}', scopes: ['orders:write'], metered: true },
-      { method: 'GET', path: '/v1/me', scopes: [] },
-      { method: 'ANY', path: '/files/{proxy+}', scopes: ['files:read'] },
-    ]);
+    expect(conversion.manifest.routes).toEqual(ORDERS_API_ROUTES);
   });
 
   it('lists operations with security: [] as public and never puts OPTIONS behind the authorizer', () => {
